@@ -1,0 +1,1 @@
+"""Sessions: everything the user made, on the server's disk, as it happens."""
