@@ -1,0 +1,121 @@
+"""Text to image with a loaded pipeline: per-step progress and previews, cancel at any step.
+
+The call into diffusers is the plain pipeline call (same arguments, CPU generators seeded per
+image as AUTOMATIC1111 does), so an image is pixel-identical to what diffusers makes alone.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from PIL import Image
+
+from genai_tui.engine.errors import Cancelled
+from genai_tui.engine.models import LoadedModel
+from genai_tui.engine.params import GenerateParams
+from genai_tui.engine.preview import latents_to_images
+from genai_tui.engine.schedulers import build_scheduler
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """Where a generation is: step `step` of `total` done, and what it looks like so far."""
+
+    step: int
+    total: int
+    elapsed: float
+    previews: list[Image.Image] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """One finished image and the seed that makes it again."""
+
+    image: Image.Image
+    seed: int
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The result of one call: images, timing, the concrete parameters, and warnings."""
+
+    images: list[GeneratedImage]
+    params: GenerateParams
+    width: int
+    height: int
+    seconds: float
+    warnings: list[str]
+
+
+StepCallback = Callable[[StepInfo], None]
+
+
+def prompt_overflow(pipe: Any, prompt: str) -> str:
+    """The part of `prompt` past CLIP's token limit, which the model never sees ('' if none)."""
+    tokenizer = pipe.tokenizer
+    limit = int(tokenizer.model_max_length)
+    ids = tokenizer(prompt, truncation=False, add_special_tokens=True).input_ids
+    if len(ids) <= limit:
+        return ""
+    dropped = tokenizer.decode(ids[limit - 1 : -1], skip_special_tokens=True)
+    return str(dropped).strip()
+
+
+def generate(
+    model: LoadedModel,
+    params: GenerateParams,
+    on_step: StepCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Generation:
+    """Make `params.batch_size` images; raise Cancelled if `cancel` is set before the end."""
+    params = params.validate().with_seed()
+    pipe = model.pipe
+    pipe.scheduler = build_scheduler(params.scheduler, model.original_scheduler_config)
+    size = model.native_size
+    width, height = params.width or size, params.height or size
+    warnings = [
+        f"{label} is longer than CLIP's {pipe.tokenizer.model_max_length} tokens; "
+        f"this part was cut: {dropped!r}"
+        for label, text in (("prompt", params.prompt), ("negative prompt", params.negative_prompt))
+        if (dropped := prompt_overflow(pipe, text))
+    ]
+    # CPU generators make the same noise on any device, as A1111's default RNG does.
+    generators = [torch.Generator("cpu").manual_seed(seed) for seed in params.seeds()]
+    started = time.perf_counter()
+
+    def step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> Any:
+        if on_step is not None:
+            previews = latents_to_images(tensors["latents"], model.latent_rgb)
+            on_step(StepInfo(index + 1, params.steps, time.perf_counter() - started, previews))
+        if cancel is not None and cancel.is_set():
+            pipeline._interrupt = True  # the remaining steps are skipped
+        return tensors
+
+    with torch.inference_mode():
+        output = pipe(
+            prompt=params.prompt,
+            negative_prompt=params.negative_prompt or None,
+            num_inference_steps=params.steps,
+            guidance_scale=params.cfg_scale,
+            width=width,
+            height=height,
+            num_images_per_prompt=params.batch_size,
+            generator=generators if params.batch_size > 1 else generators[0],
+            # A1111's "Clip skip 2" is diffusers' clip_skip=1 (skip one layer).
+            clip_skip=params.clip_skip - 1 if params.clip_skip > 1 else None,
+            callback_on_step_end=step_end,
+        )
+    if cancel is not None and cancel.is_set():
+        # diffusers still decodes a half-denoised image after an interrupt: never keep it.
+        raise Cancelled("generation cancelled")
+    seconds = time.perf_counter() - started
+    images = [
+        GeneratedImage(image=image, seed=seed)
+        for image, seed in zip(output.images, params.seeds(), strict=True)
+    ]
+    return Generation(images, params, width, height, seconds, warnings)

@@ -1,0 +1,372 @@
+"""Session folders on disk: open, save, add and trash images, list what is there.
+
+A session lives in `<root>/<name>/` (see ARCHITECTURE.md, "Sessions"). `session.json` is only
+ever replaced whole and atomically; a file this version cannot read is reported and left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from pydantic import ValidationError
+
+from genai_tui.session.models import (
+    SCHEMA_VERSION,
+    EditorState,
+    ImageRecord,
+    Session,
+    now_iso,
+)
+from genai_tui.session.pngmeta import PngRecordError, replace_png_record, save_png, write_atomically
+
+SESSIONS_DIR_ENV = "GENAI_TUI_SESSIONS_DIR"
+"""Environment variable naming the sessions root when `--sessions-dir` is not given."""
+
+SESSION_FILE = "session.json"
+IMAGES_DIR = "images"
+TRASH_DIR = "trash"
+PROMPT_HISTORY_LIMIT = 500
+"""Prompts kept in a session's history; the oldest go first."""
+
+_NAME = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9 _.\-]{0,63}")
+_NAME_RULE = (
+    'use 1-64 letters, digits, spaces, "-", "_" or ".", '
+    'not starting with "." or a space and not ending with a space'
+)
+_NUMBERED = re.compile(r"^(\d{4,})-")
+
+
+class SessionError(Exception):
+    """A session that cannot be opened, read or saved; str() is one line for the user."""
+
+    def __init__(self, message: str) -> None:
+        # Keep it to one line whatever the cause (pydantic and OS messages can hold newlines).
+        super().__init__(" ".join(message.split()))
+
+
+def sessions_root(cli_value: str | Path | None = None) -> Path:
+    """The sessions root: the CLI value, else $GENAI_TUI_SESSIONS_DIR, else ./sessions."""
+    chosen = cli_value or os.environ.get(SESSIONS_DIR_ENV) or "sessions"
+    return Path(chosen).expanduser().resolve()
+
+
+def validate_name(name: str) -> str:
+    """Return `name` if it is a plain session name, else raise SessionError saying what is allowed.
+
+    Names are folder names, never paths: no "/" or "\\", no "." or "..".
+    """
+    # A trailing space is refused too: "foo " and "foo" would look the same in every list.
+    if not _NAME.fullmatch(name) or name.endswith(" "):
+        raise SessionError(f"session name {name!r} is not allowed: {_NAME_RULE}")
+    return name
+
+
+def _read_session(root: Path, name: str) -> Session | None:
+    """The session stored at `<root>/<name>/session.json`, None when there is none."""
+    file = root / name / SESSION_FILE
+    prefix = f'session "{name}": {SESSION_FILE}'
+    where = f"left untouched at {file}"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise SessionError(f"{prefix} is not UTF-8 text: {where}") from None
+    except OSError as e:
+        raise SessionError(f"{prefix} cannot be read ({e.strerror or e}): {where}") from e
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SessionError(f"{prefix} is not valid JSON (line {e.lineno}): {where}") from None
+    if not isinstance(data, dict):
+        raise SessionError(f"{prefix} does not hold a JSON object: {where}")
+    # Checked before validation: a newer file may fail our model only because it is newer.
+    version = data.get("schema_version")
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise SessionError(
+            f"{prefix} was written by a newer genai-tui (schema {version}, this version reads "
+            f"up to {SCHEMA_VERSION}): {where}"
+        )
+    try:
+        session = Session.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "top level"
+        raise SessionError(
+            f"{prefix} is not a valid session ({loc}: {first['msg']}): {where}"
+        ) from None
+    # The folder name is the session's name, even if the folder was renamed by hand.
+    session.name = name
+    return session
+
+
+class SessionStore:
+    """One open session; every method is safe to call from the UI thread and workers at once."""
+
+    def __init__(self, root: Path, name: str, session: Session) -> None:
+        """Use `SessionStore.open`; this only wires up an already-read session."""
+        self._root = root
+        self._name = name
+        self._session = session
+        self._lock = threading.RLock()
+        # Numbers handed to add_image calls still writing their PNG, so a second caller
+        # never picks the same one.
+        self._reserved: set[int] = set()
+
+    @classmethod
+    def open(cls, root: Path, name: str, *, create: bool = True) -> SessionStore:
+        """Open session `name` under `root`.
+
+        A session.json that is not JSON, not a valid session or of a newer schema raises
+        SessionError and is never changed. A missing session raises SessionError unless
+        `create`; then a new one is kept in memory and nothing is written before `save()`.
+        """
+        validate_name(name)
+        root = Path(root)
+        session = _read_session(root, name)
+        if session is None:
+            if not create:
+                raise SessionError(f'session "{name}" does not exist in {root}')
+            session = Session(name=name)
+        return cls(root, name, session)
+
+    @property
+    def name(self) -> str:
+        """The session's name (its folder's name)."""
+        return self._name
+
+    @property
+    def path(self) -> Path:
+        """The session folder."""
+        return self._root / self._name
+
+    @property
+    def session(self) -> Session:
+        """A deep copy of the session: changing it changes nothing here."""
+        with self._lock:
+            return self._session.model_copy(deep=True)
+
+    def save(self) -> None:
+        """Write session.json atomically, creating the session folder if needed."""
+        with self._lock:
+            self._session.updated = now_iso()
+            payload = (self._session.model_dump_json(indent=2) + "\n").encode("utf-8")
+            try:
+                write_atomically(self.path / SESSION_FILE, lambda f: f.write(payload))
+            except OSError as e:
+                raise SessionError(self._os_message(f"cannot save {SESSION_FILE}", e)) from e
+
+    def add_image(
+        self,
+        record: ImageRecord,
+        image: Image.Image,
+        app_version: str,
+        lora_hashes: dict[str, str] | None = None,
+    ) -> ImageRecord:
+        """Save a generated image as `images/NNNN-<seed>.png` and record it; returns the record.
+
+        `record.file` is ignored and set here. Numbers continue after the highest one ever seen
+        in images/, trash/ and the records, so a number never points at two images.
+        """
+        with self._lock:
+            number = self._next_number()
+            self._reserved.add(number)
+        final = record.model_copy(deep=True)
+        final.file = f"{IMAGES_DIR}/{number:04d}-{record.seed}.png"
+        try:
+            # Encoding a PNG takes a while; the lock stays free for the UI meanwhile.
+            save_png(image, self.path / final.file, final, app_version, lora_hashes)
+        except BaseException as e:
+            with self._lock:
+                self._reserved.discard(number)
+            if isinstance(e, OSError):
+                raise SessionError(self._os_message(f"cannot save {final.file}", e)) from e
+            raise
+        # PNG first, then session.json: a crash in between leaves a PNG that carries its own
+        # record (read_png_record), and its number is still taken when numbering scans images/.
+        with self._lock:
+            self._reserved.discard(number)
+            self._session.images.append(final)
+            self.save()
+            return final.model_copy(deep=True)
+
+    def update_image(self, file: str, **changes: Any) -> ImageRecord:
+        """Change fields of an image's record (e.g. clip_score, clip_model) in both places.
+
+        Rewrites the PNG's genai-tui chunk atomically, then saves session.json. Raises
+        SessionError for an unknown file, ValueError for a field ImageRecord does not have.
+        """
+        # An unknown name is a typo, not an extra field to keep. ("file" cannot arrive here: it
+        # is the first parameter, so the record's identity never changes.)
+        refused = sorted(k for k in changes if k not in ImageRecord.model_fields)
+        if refused:
+            raise ValueError(f"cannot update image record field(s): {', '.join(refused)}")
+        with self._lock:
+            index = self._index_of(file)
+            current = self._session.images[index]
+            updated = ImageRecord.model_validate({**current.model_dump(), **changes})
+            png = self._image_path(updated.file)
+            try:
+                replace_png_record(png, updated)
+            except FileNotFoundError as e:
+                raise SessionError(f'session "{self._name}": {file} is missing from disk') from e
+            except PngRecordError as e:
+                raise SessionError(f'session "{self._name}": {e}') from e
+            except OSError as e:
+                raise SessionError(self._os_message(f"cannot update {file}", e)) from e
+            self._session.images[index] = updated
+            self.save()
+            return updated.model_copy(deep=True)
+
+    def trash_image(self, file: str) -> Path:
+        """Move an image to `<session>/trash/`, drop its record and save; returns the new path.
+
+        Nothing is ever deleted. When the PNG is already gone, only the record is removed.
+        """
+        with self._lock:
+            index = self._index_of(file)
+            source = self._image_path(self._session.images[index].file)
+            trash = self.path / TRASH_DIR
+            target = trash / source.name
+            # A file of the same name already in the trash (e.g. put back by hand) is kept.
+            count = 1
+            while target.exists():
+                target = trash / f"{source.stem}.{count}{source.suffix}"
+                count += 1
+            if source.exists():
+                try:
+                    trash.mkdir(parents=True, exist_ok=True)
+                    os.replace(source, target)
+                except OSError as e:
+                    raise SessionError(self._os_message(f"cannot move {file} to trash", e)) from e
+            del self._session.images[index]
+            self.save()
+            return target
+
+    def set_editor(self, editor: EditorState) -> None:
+        """Remember the editor's values (in memory; call save())."""
+        with self._lock:
+            self._session.editor = editor.model_copy(deep=True)
+
+    def remember_prompt(self, prompt: str) -> None:
+        """Put a prompt at the end of the history, once (in memory; call save()).
+
+        Empty prompts are ignored; an identical earlier entry moves to the end; the history keeps
+        the newest PROMPT_HISTORY_LIMIT prompts.
+        """
+        if not prompt.strip():
+            return
+        with self._lock:
+            history = [p for p in self._session.prompt_history if p != prompt]
+            history.append(prompt)
+            self._session.prompt_history = history[-PROMPT_HISTORY_LIMIT:]
+
+    def set_model(self, ref: str) -> None:
+        """Remember the model reference last used (in memory; call save())."""
+        with self._lock:
+            self._session.model = ref
+
+    def _index_of(self, file: str) -> int:
+        for i, image in enumerate(self._session.images):
+            if image.file == file:
+                return i
+        raise SessionError(f'session "{self._name}" has no image {file}')
+
+    def _image_path(self, file: str) -> Path:
+        # session.json is user-editable: a record must not reach outside its session folder.
+        path = (self.path / file).resolve()
+        if not path.is_relative_to(self.path.resolve()):
+            raise SessionError(f'session "{self._name}": image path {file} is outside the session')
+        return path
+
+    def _next_number(self) -> int:
+        highest = max(self._reserved, default=0)
+        for image in self._session.images:
+            highest = max(highest, _number_of(Path(image.file).name))
+        for folder in (self.path / IMAGES_DIR, self.path / TRASH_DIR):
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                continue
+            for file_name in names:
+                highest = max(highest, _number_of(file_name))
+        return highest + 1
+
+    def _os_message(self, what: str, error: OSError) -> str:
+        return f'session "{self._name}": {what}: {error.strerror or error}'
+
+
+def _number_of(file_name: str) -> int:
+    match = _NUMBERED.match(file_name)
+    return int(match.group(1)) if match else 0
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of the session list."""
+
+    name: str
+    path: Path
+    images: int
+    updated: str
+    error: str | None
+    """Why the session cannot be opened, or None when it can."""
+
+
+def _sort_time(updated: str) -> float:
+    try:
+        moment = datetime.fromisoformat(updated)
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def list_sessions(root: Path) -> list[SessionSummary]:
+    """Every folder of `root` holding a session.json, newest first.
+
+    A session that cannot be read is listed with its error (and its file's time) rather than
+    raised, so one bad folder never hides the others.
+    """
+    try:
+        folders = [p for p in Path(root).iterdir() if (p / SESSION_FILE).is_file()]
+    except OSError:
+        return []
+    summaries: list[SessionSummary] = []
+    for folder in folders:
+        if folder.name.startswith("."):
+            continue
+        try:
+            session = _read_session(folder.parent, validate_name(folder.name))
+        except SessionError as e:
+            try:
+                mtime = (folder / SESSION_FILE).stat().st_mtime
+            except OSError:
+                mtime = 0.0
+            updated = datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds")
+            summaries.append(SessionSummary(folder.name, folder, 0, updated, str(e)))
+            continue
+        if session is not None:
+            summaries.append(
+                SessionSummary(folder.name, folder, len(session.images), session.updated, None)
+            )
+    summaries.sort(key=lambda s: s.name)
+    summaries.sort(key=lambda s: _sort_time(s.updated), reverse=True)
+    return summaries
+
+
+def most_recent(root: Path) -> str | None:
+    """The name of the most recently updated session that can be opened, or None."""
+    for summary in list_sessions(root):
+        if summary.error is None:
+            return summary.name
+    return None

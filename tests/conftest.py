@@ -1,0 +1,34 @@
+"""Shared fixtures. Nothing here downloads: the hub is forced offline before anything imports it."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.fixtures.tiny_pipeline import make_tiny_pipeline  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep model-hash caches out of the user's home."""
+    monkeypatch.setenv("GENAI_TUI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny SD pipeline saved in diffusers format, made once per test run."""
+    return make_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
+    """The tiny pipeline loaded through the project's own model loading, shared by tests."""
+    from genai_tui.engine.models import load_model
+
+    return load_model(str(tiny_model_dir))
