@@ -7,15 +7,17 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.fixtures.tiny_pipeline import make_tiny_pipeline  # noqa: E402
+from tests.fixtures.tiny_pipeline import make_tiny_pipeline
 
 
 @pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep model-hash caches out of the user's home."""
     monkeypatch.setenv("GENAI_TUI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 

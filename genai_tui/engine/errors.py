@@ -19,5 +19,5 @@ class ModelError(EngineError):
     """A model reference that cannot be resolved or loaded (missing, offline, wrong format)."""
 
 
-class Cancelled(EngineError):  # noqa: N818 - it is an outcome the user asked for, not a fault
+class Cancelled(EngineError):
     """The user cancelled the job; any half-finished result was discarded."""

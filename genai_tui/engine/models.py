@@ -149,7 +149,7 @@ def load_model(
         if source.kind == "single_file":
             pipe = _load_single_file(local, options, dtype)
         else:
-            pipe = diffusers.StableDiffusionPipeline.from_pretrained(
+            pipe = diffusers.StableDiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
                 local,
                 dtype=dtype,
                 use_safetensors=True,
@@ -157,7 +157,7 @@ def load_model(
                 safety_checker=None,
                 requires_safety_checker=False,
             )
-    except (OSError, ValueError, EnvironmentError) as exc:
+    except (OSError, ValueError) as exc:
         raise ModelError(f"could not load {source.name}: {exc}".splitlines()[0]) from exc
     pipe.set_progress_bar_config(disable=True)
     _bridge_clip_skip(pipe.text_encoder)
@@ -190,9 +190,12 @@ def _bridge_clip_skip(text_encoder: Any) -> None:
     CLIPTextModel, so the layer norm sits on the model itself. A plain attribute (not a registered
     submodule, so no cycle in named_modules or state_dict) points back to the model.
     """
-    if text_encoder is not None and "text_model" not in dir(text_encoder):
-        if hasattr(text_encoder, "final_layer_norm"):
-            object.__setattr__(text_encoder, "text_model", text_encoder)
+    if (
+        text_encoder is not None
+        and "text_model" not in dir(text_encoder)
+        and hasattr(text_encoder, "final_layer_norm")
+    ):
+        object.__setattr__(text_encoder, "text_model", text_encoder)
 
 
 def _load_single_file(path: Path, options: LoadOptions, dtype: torch.dtype) -> Any:
@@ -244,14 +247,14 @@ def _progress_tqdm(on_progress: LoadProgress) -> type:
     """A tqdm class whose updates become load-progress calls instead of terminal output."""
     from tqdm.auto import tqdm
 
-    class ForwardingTqdm(tqdm):  # type: ignore[misc,type-arg]
+    class ForwardingTqdm(tqdm):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = False
             kwargs["file"] = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the bar
             super().__init__(*args, **kwargs)
 
         def update(self, n: float | None = 1) -> bool | None:
-            result = super().update(n)
+            result: bool | None = super().update(n)
             on_progress(f"downloading {self.desc or ''}".strip(), int(self.n), self.total)
             return result
 

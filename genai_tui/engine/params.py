@@ -31,7 +31,9 @@ class GenerateParams:
         default=None, metadata={"help": "Height in pixels, a multiple of 8."}
     )
     batch_size: int = field(default=1, metadata={"help": "Images made together from one prompt."})
-    scheduler: str = field(default=DEFAULT_SAMPLER, metadata={"help": "Sampler, as A1111 names it."})
+    scheduler: str = field(
+        default=DEFAULT_SAMPLER, metadata={"help": "Sampler, as A1111 names it."}
+    )
     clip_skip: int = field(
         default=1, metadata={"help": "1 uses CLIP's last layer; 2 the one before (anime models)."}
     )

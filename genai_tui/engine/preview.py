@@ -38,6 +38,6 @@ def latents_to_images(latents: torch.Tensor, rgb: LatentRGB) -> list[Image.Image
     with torch.no_grad():
         factors = torch.tensor(rgb.factors, dtype=torch.float32, device=latents.device)
         bias = torch.tensor(rgb.bias, dtype=torch.float32, device=latents.device)
-        pixels = torch.einsum("bchw,cr->bhwr", latents.float(), factors) + bias
-        pixels = ((pixels + 1.0) * 127.5).clamp(0, 255).to(torch.uint8).cpu().numpy()
-    return [Image.fromarray(frame) for frame in pixels]
+        rgb_latents = torch.einsum("bchw,cr->bhwr", latents.float(), factors) + bias
+        frames = ((rgb_latents + 1.0) * 127.5).clamp(0, 255).to(torch.uint8).cpu().numpy()
+    return [Image.fromarray(frame) for frame in frames]

@@ -29,7 +29,9 @@ SAMPLERS: tuple[Sampler, ...] = (
         {"use_karras_sigmas": True},
         "Fast and sharp; good images in 20-30 steps. The usual default.",
     ),
-    Sampler("DPM++ 2M", "DPMSolverMultistepScheduler", {}, "DPM++ 2M with the plain noise schedule."),
+    Sampler(
+        "DPM++ 2M", "DPMSolverMultistepScheduler", {}, "DPM++ 2M with the plain noise schedule."
+    ),
     Sampler(
         "DPM++ 2M SDE Karras",
         "DPMSolverMultistepScheduler",

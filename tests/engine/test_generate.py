@@ -20,13 +20,20 @@ def pixels(image: Any) -> np.ndarray:
     return np.asarray(image, dtype=np.int16)
 
 
-def test_single_image_is_pixel_identical_to_plain_diffusers(tiny_model: Any, tiny_model_dir: Path) -> None:
+def test_single_image_is_pixel_identical_to_plain_diffusers(
+    tiny_model: Any, tiny_model_dir: Path
+) -> None:
     from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
 
     ours = generate(
         tiny_model,
-        GenerateParams("a red circle on a white background", negative_prompt="blue",
-                       steps=8, cfg_scale=6.5, seed=1234),
+        GenerateParams(
+            "a red circle on a white background",
+            negative_prompt="blue",
+            steps=8,
+            cfg_scale=6.5,
+            seed=1234,
+        ),
     )
     plain = StableDiffusionPipeline.from_pretrained(tiny_model_dir, safety_checker=None)
     plain.set_progress_bar_config(disable=True)

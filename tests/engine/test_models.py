@@ -17,19 +17,25 @@ from genai_tui.engine.preview import SD15_LATENT_RGB
 from genai_tui.engine.sources import resolve_source
 
 
-def test_a_diffusers_folder_resolves_and_loads_on_the_cpu(tiny_model: Any, tiny_model_dir: Path) -> None:
+def test_a_diffusers_folder_resolves_and_loads_on_the_cpu(
+    tiny_model: Any, tiny_model_dir: Path
+) -> None:
     assert tiny_model.source.kind == "folder"
     assert tiny_model.source.name == tiny_model_dir.name
     assert (tiny_model.device, tiny_model.dtype) == ("cpu", "fp32")
     assert tiny_model.native_size == 32
 
 
-def test_model_hash_is_a1111_style_sha256_of_the_unet(tiny_model: Any, tiny_model_dir: Path) -> None:
+def test_model_hash_is_a1111_style_sha256_of_the_unet(
+    tiny_model: Any, tiny_model_dir: Path
+) -> None:
     weights = tiny_model_dir / "unet" / "diffusion_pytorch_model.safetensors"
     assert tiny_model.model_hash == hashlib.sha256(weights.read_bytes()).hexdigest()[:10]
 
 
-def test_preview_map_is_sd15_unless_the_model_ships_its_own(tmp_path: Path, tiny_model: Any) -> None:
+def test_preview_map_is_sd15_unless_the_model_ships_its_own(
+    tmp_path: Path, tiny_model: Any
+) -> None:
     assert tiny_model.latent_rgb == SD15_LATENT_RGB
 
 
@@ -72,7 +78,9 @@ def test_bad_model_references_say_what_is_wrong(tmp_path: Path, make: Any, messa
         resolve_source(str(make(tmp_path)))
 
 
-def test_demo_reports_missing_assets_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_reports_missing_assets_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sources, "assets_dir", lambda: tmp_path)
     with pytest.raises(ModelError, match="demo model is missing"):
         resolve_source("demo")
@@ -83,8 +91,8 @@ def test_a_single_file_without_a_local_config_is_refused_not_downloaded(
 ) -> None:
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     checkpoint = tmp_path / "model.safetensors"
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     save_file({"x": torch.zeros(1)}, str(checkpoint))
     with pytest.raises(ModelError, match="needs a diffusers config"):

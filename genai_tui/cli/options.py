@@ -1,0 +1,87 @@
+"""Options shared by the command line's subcommands, and its one-line error reporting."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from enum import IntEnum
+from typing import NoReturn
+
+from genai_tui.engine.params import LoadOptions
+
+
+class ExitCode(IntEnum):
+    """Exit codes scripts can rely on."""
+
+    OK = 0
+    FAILED = 1
+    """The job failed for a reason that is not the input's fault (out of memory, a bug)."""
+    BAD_INPUT = 2
+    """Bad arguments, a missing model, an unreadable session: nothing was written."""
+    INTERRUPTED = 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (exit code 2), not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see {self.prog} --help)")
+
+
+def fail(message: str, hint: str = "", code: int = ExitCode.BAD_INPUT) -> NoReturn:
+    """Print `genai-tui: error: message (hint)` as one line on stderr and exit."""
+    suffix = f" ({hint})" if hint else ""
+    print(f"genai-tui: error: {message}{suffix}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def add_session_options(parser: argparse.ArgumentParser) -> None:
+    """--sessions-dir, accepted before or after the subcommand."""
+    parser.add_argument(
+        "--sessions-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="where sessions live (default: $GENAI_TUI_SESSIONS_DIR, else ./sessions)",
+    )
+
+
+def add_load_options(parser: argparse.ArgumentParser) -> None:
+    """How models load: --model, device, precision and memory savers."""
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--model",
+        metavar="REF",
+        default=argparse.SUPPRESS,
+        help="demo, a hub id, a diffusers folder or a .safetensors file "
+        "(default: the session's model, else SD 1.5 on CUDA and demo elsewhere)",
+    )
+    group.add_argument(
+        "--model-config",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="diffusers folder with the configs a single .safetensors file needs",
+    )
+    group.add_argument(
+        "--device", default=argparse.SUPPRESS, help="auto, cuda, mps or cpu (default: auto)"
+    )
+    group.add_argument(
+        "--dtype", default=argparse.SUPPRESS, help="auto, fp16, bf16 or fp32 (default: auto)"
+    )
+    for flag, text in (
+        ("--attention-slicing", "compute attention in slices: less memory, a bit slower"),
+        ("--vae-tiling", "decode in tiles: large images in less memory"),
+        ("--cpu-offload", "keep idle model parts in RAM (CUDA): least GPU memory"),
+    ):
+        group.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
+
+
+def load_options(args: argparse.Namespace) -> LoadOptions:
+    """LoadOptions from parsed arguments (options may sit before or after the subcommand)."""
+    return LoadOptions(
+        device=getattr(args, "device", "auto"),
+        dtype=getattr(args, "dtype", "auto"),
+        attention_slicing=getattr(args, "attention_slicing", False),
+        vae_tiling=getattr(args, "vae_tiling", False),
+        cpu_offload=getattr(args, "cpu_offload", False),
+        single_file_config=getattr(args, "model_config", None),
+    )

@@ -1,0 +1,54 @@
+"""The worker's loaded models, kept between jobs so the second generation starts at once."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from genai_tui.engine.params import LoadOptions
+
+if TYPE_CHECKING:
+    from genai_tui.engine.models import LoadedModel
+
+Progress = Callable[[str, int | None, int | None], None]
+
+
+class ModelCache:
+    """One diffusion pipeline at a time (GPU memory allows no more); only the worker uses it."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, LoadOptions] | None = None
+        self._model: LoadedModel | None = None
+
+    def pipeline(self, ref: str, options: LoadOptions, on_progress: Progress) -> LoadedModel:
+        """The loaded model for (ref, options), loading it (and freeing the old one) if needed."""
+        key = (ref, options)
+        if self._model is not None and self._key == key:
+            return self._model
+        from genai_tui.engine.models import load_model
+
+        self.release()
+        self._model = load_model(ref, options, on_progress)
+        self._key = key
+        return self._model
+
+    @property
+    def loaded(self) -> LoadedModel | None:
+        """The model in memory now, if any."""
+        return self._model
+
+    def release(self) -> None:
+        """Drop every model and give their memory back."""
+        self._model = None
+        self._key = None
+        self.free_memory()
+
+    def free_memory(self) -> None:
+        """Return cached GPU memory to the driver (after out-of-memory, or a model change)."""
+        gc.collect()
+        import sys
+
+        torch = sys.modules.get("torch")  # never import torch just to free nothing
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()

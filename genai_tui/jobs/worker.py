@@ -1,0 +1,132 @@
+"""The one long-lived thread that owns the GPU: runs jobs one at a time, reports by events.
+
+Nothing else touches a model. Every exception a job raises becomes a JobFailed event; the
+thread itself never dies from a job. It waits on its queue with a timeout so exit is prompt.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from genai_tui.engine.errors import Cancelled
+from genai_tui.jobs.events import Event, JobCancelled, JobFailed, JobFinished, JobStarted
+from genai_tui.jobs.hints import describe, is_out_of_memory
+from genai_tui.jobs.models_cache import ModelCache
+from genai_tui.jobs.specs import Job
+
+Listener = Callable[[Event], None]
+
+_POLL_SECONDS = 0.1
+
+
+class Worker:
+    """Runs submitted jobs on its own thread and sends every outcome to `listener`."""
+
+    def __init__(self, listener: Listener) -> None:
+        self._listener = listener
+        self._queue: queue.Queue[Job] = queue.Queue()
+        self._exit = threading.Event()
+        self._lock = threading.Lock()
+        self._cancelled: set[str] = set()
+        self._current: Job | None = None
+        self._current_cancel = threading.Event()
+        self.models = ModelCache()
+        self._thread = threading.Thread(target=self._run, name="genai-tui-worker", daemon=True)
+
+    def start(self) -> Worker:
+        """Start the thread; returns self so `Worker(listener).start()` reads well."""
+        self._thread.start()
+        return self
+
+    def submit(self, job: Job) -> str:
+        """Queue a job; returns its id."""
+        self._queue.put(job)
+        return job.id
+
+    @property
+    def busy(self) -> bool:
+        """Whether a job is running or waiting."""
+        return self._current is not None or not self._queue.empty()
+
+    @property
+    def current_job(self) -> Job | None:
+        """The job running now, if any."""
+        return self._current
+
+    def cancel(self, job_id: str | None = None) -> bool:
+        """Cancel a job by id (the running one when None); True if there was one to cancel."""
+        with self._lock:
+            current = self._current
+            if job_id is None or (current is not None and current.id == job_id):
+                if current is None:
+                    return False
+                self._current_cancel.set()
+                return True
+            self._cancelled.add(job_id)
+            return True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel what runs, drop what waits, and end the thread."""
+        self._exit.set()
+        self._current_cancel.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no job runs or waits (for the CLI and tests); False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.busy:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def _emit(self, event: Event) -> None:
+        try:
+            self._listener(event)
+        except Exception:
+            traceback.print_exc()
+
+    def _run(self) -> None:
+        while not self._exit.is_set():
+            try:
+                job = self._queue.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            with self._lock:
+                skipped = job.id in self._cancelled
+                self._cancelled.discard(job.id)
+                self._current_cancel = threading.Event()
+                self._current = job
+            try:
+                if skipped or self._exit.is_set():
+                    self._emit(JobCancelled(job.id))
+                else:
+                    self._run_one(job)
+            finally:
+                with self._lock:
+                    self._current = None
+        self.models.release()
+
+    def _run_one(self, job: Job) -> None:
+        from genai_tui.jobs.runners import run_job
+
+        started = time.perf_counter()
+        self._emit(JobStarted(job.id, job.title))
+        try:
+            run_job(job, self.models, self._emit, self._current_cancel)
+        except Cancelled:
+            self._emit(JobCancelled(job.id))
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            if is_out_of_memory(exc):
+                self.models.free_memory()
+            kind, error, hint = describe(exc)
+            self._emit(JobFailed(job.id, kind, error, hint, traceback.format_exc()))
+        else:
+            self._emit(JobFinished(job.id, time.perf_counter() - started))

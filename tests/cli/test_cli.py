@@ -1,0 +1,162 @@
+"""The headless command line: what a script sees on stdout, stderr and in the exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from genai_tui.cli import main
+from genai_tui.session.pngmeta import parse_parameters
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_generate_prints_the_image_paths_last_and_writes_a1111_metadata(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    code, out, err = run(
+        capsys,
+        "generate",
+        "a red circle, on white",
+        "--negative",
+        "blurry",
+        "--steps",
+        "5",
+        "--cfg",
+        "6.5",
+        "--seed",
+        "42",
+        "--size",
+        "48x32",
+        "-n",
+        "2",
+        "--scheduler",
+        "Euler a",
+        "--model",
+        str(tiny_model_dir),
+        "--session",
+        "cli",
+        "--sessions-dir",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    paths = [Path(line) for line in out.strip().splitlines()]
+    assert [p.name for p in paths] == ["0001-42.png", "0002-43.png"]
+    with Image.open(paths[1]) as image:
+        assert image.size == (48, 32)
+        info = parse_parameters(image.text["parameters"])
+    assert info["prompt"] == "a red circle, on white"
+    assert info["negative_prompt"] == "blurry"
+    assert info["Steps"] == "5" and info["Sampler"] == "Euler a" and info["CFG scale"] == "6.5"
+    assert info["Seed"] == "43" and info["Size"] == "48x32" and len(info["Model hash"]) == 10
+    saved = json.loads((tmp_path / "cli" / "session.json").read_text())
+    assert saved["editor"]["prompt"] == "a red circle, on white"
+    assert saved["editor"]["seed"] == 42
+    assert saved["model"] == str(tiny_model_dir)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scheduler", "Euler z"], "unknown scheduler"),
+        (["--size", "30x30"], "multiple of 8"),
+        (["--size", "big"], "size must look like"),
+        (["--steps", "0"], "steps must be at least 1"),
+        (["--cfg", "-1"], "guidance scale"),
+        (["--steps", "many"], "invalid int value"),
+        (["--model", "/no/such/model.safetensors"], "model file not found"),
+        (["--session", "../escape"], "session"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    args: list[str],
+    message: str,
+) -> None:
+    root = tmp_path / "sessions"
+    base = ["generate", "a cat", "--model", str(tiny_model_dir), "--sessions-dir", str(root)]
+    code, out, err = run(capsys, *base, *args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err
+    assert not root.exists()
+
+
+def test_an_unreadable_session_is_refused_and_left_untouched(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "session.json").write_text('{"name": "broken", "images": [', encoding="utf-8")
+    before = (folder / "session.json").read_bytes()
+    code, _, err = run(
+        capsys,
+        "generate",
+        "a cat",
+        "--model",
+        str(tiny_model_dir),
+        "--session",
+        "broken",
+        "--sessions-dir",
+        str(tmp_path),
+    )
+    assert code == 2 and "broken" in err and len(err.strip().splitlines()) == 1
+    assert (folder / "session.json").read_bytes() == before
+    assert not (folder / "images").exists()
+
+
+def test_sessions_lists_names_image_counts_and_unreadable_ones(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    run(
+        capsys,
+        "generate",
+        "a cat",
+        "--steps",
+        "2",
+        "--model",
+        str(tiny_model_dir),
+        "--session",
+        "cats",
+        "--sessions-dir",
+        str(tmp_path),
+    )
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "session.json").write_text("not json")
+    code, out, _ = run(capsys, "sessions", "--sessions-dir", str(tmp_path))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "IMAGES", "LAST", "CHANGE"]
+    assert any(line.split()[:2] == ["cats", "1"] for line in lines)
+    assert any(line.startswith("bad") and "unreadable" in line for line in lines)
+
+
+def test_the_sessions_dir_comes_from_the_environment_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GENAI_TUI_SESSIONS_DIR", str(tmp_path / "env-root"))
+    code, out, _ = run(capsys, "sessions")
+    assert code == 0 and str(tmp_path / "env-root") in out
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["generate", "--help"], ["sessions", "--help"]])
+def test_help_everywhere(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "usage: genai-tui" in out
+
+
+def test_an_unknown_command_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "paint")
+    assert code == 2 and len(err.strip().splitlines()) == 1

@@ -1,0 +1,42 @@
+"""The layers keep their promises at import time, checked in a fresh interpreter each."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("torch", "diffusers", "transformers", "peft", "accelerate")
+
+
+def modules_after_import(module: str) -> set[str]:
+    code = f"import sys, {module}; print('\\n'.join(sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "genai_tui.cli",
+        "genai_tui.jobs.worker",
+        "genai_tui.jobs.specs",
+        "genai_tui.jobs.events",
+        "genai_tui.engine.params",
+        "genai_tui.engine.schedulers",
+        "genai_tui.session.store",
+    ],
+)
+def test_light_modules_load_no_ml_library(module: str) -> None:
+    loaded = modules_after_import(module)
+    assert not [name for name in HEAVY if name in loaded]
+
+
+@pytest.mark.parametrize(
+    "module", ["genai_tui.engine.generate", "genai_tui.jobs.worker", "genai_tui.session.store"]
+)
+def test_headless_layers_never_load_textual(module: str) -> None:
+    assert "textual" not in modules_after_import(module)
