@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.tiny_clip import make_tiny_clip
 from tests.fixtures.tiny_pipeline import make_tiny_pipeline
 
 
@@ -34,3 +35,9 @@ def tiny_model(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
     from genai_tui.engine.models import load_model
 
     return load_model(str(tiny_model_dir))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny CLIP model and processor saved as a hub CLIP folder is, made once per test run."""
+    return make_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))

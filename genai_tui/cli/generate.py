@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from genai_tui.cli.clip_options import add_generate_scoring_options, scoring_fields
 from genai_tui.cli.options import (
     ExitCode,
     add_load_options,
@@ -16,12 +17,15 @@ from genai_tui.cli.options import (
     fail,
     load_options,
 )
+from genai_tui.cli.train import add_lora_option, parse_loras
 from genai_tui.engine.errors import BadInput, ModelError
 from genai_tui.engine.params import GenerateParams
 from genai_tui.engine.schedulers import DEFAULT_SAMPLER, SAMPLER_NAMES
 from genai_tui.jobs.events import (
+    BestOfPicked,
     Event,
     ImageReady,
+    ImagesScored,
     JobCancelled,
     JobFailed,
     JobFinished,
@@ -69,6 +73,8 @@ def add_generate_command(commands: Any) -> None:
     parser.add_argument(
         "--session", default=DEFAULT_SESSION, help=f"session name (default: {DEFAULT_SESSION})"
     )
+    add_generate_scoring_options(parser)
+    add_lora_option(parser)
     add_session_options(parser)
     add_load_options(parser)
     parser.set_defaults(handler=run_generate_command)
@@ -102,7 +108,9 @@ def run_generate_command(args: argparse.Namespace) -> int:
             batch_size=args.images,
             scheduler=args.scheduler,
             clip_skip=args.clip_skip,
+            loras=parse_loras(args.lora),
         ).validate()
+        scoring = scoring_fields(args)
         store = SessionStore.open(sessions_root(getattr(args, "sessions_dir", None)), args.session)
         model = getattr(args, "model", None) or store.session.model or _default_model()
         resolve_source(model)
@@ -112,7 +120,7 @@ def run_generate_command(args: argparse.Namespace) -> int:
         fail(str(exc))
     params = params.with_seed()
     store.set_editor(_editor_state(params))
-    job = GenerateJob(params=params, model=model, session=store, load=load_options(args))
+    job = GenerateJob(params=params, model=model, session=store, load=load_options(args), **scoring)
     return _run(job)
 
 
@@ -152,6 +160,7 @@ def _run(job: GenerateJob) -> int:
     done = threading.Event()
     outcome: list[Event] = []
     written: list[Path] = []
+    hidden: set[Path] = set()
     with ProgressView(console, job.params.steps) as view:
 
         def listen(event: Event) -> None:
@@ -168,6 +177,13 @@ def _run(job: GenerateJob) -> int:
                 view.log(f"warning: {event.message}")
             elif isinstance(event, ImageReady):
                 written.append(event.path)
+            elif isinstance(event, ImagesScored):
+                for record in event.records:
+                    view.log(f"CLIP score {event.scores.get(record.file, 0):.2f}: {record.file}")
+            elif isinstance(event, BestOfPicked):
+                # Hidden images stay on disk; stdout lists only the ones kept.
+                hidden.update(job.session.path / r.file for r in event.hidden)
+                view.log(f"best of {job.best_of}: kept {len(event.kept)}, hid {len(event.hidden)}")
             elif isinstance(event, JobFinished | JobFailed | JobCancelled):
                 outcome.append(event)
                 done.set()
@@ -183,7 +199,8 @@ def _run(job: GenerateJob) -> int:
         finally:
             worker.stop()
     for path in written:
-        print(path)
+        if path not in hidden:
+            print(path)
     return _exit_code(outcome[0] if outcome else None, len(written))
 
 

@@ -16,10 +16,12 @@ import torch
 from PIL import Image
 
 from genai_tui.engine.errors import Cancelled
+from genai_tui.engine.lora.apply import activate_loras, lora_file
 from genai_tui.engine.models import LoadedModel
 from genai_tui.engine.params import GenerateParams
 from genai_tui.engine.preview import latents_to_images
 from genai_tui.engine.schedulers import build_scheduler
+from genai_tui.engine.tokens import cut_notice, text_overflow
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,7 @@ StepCallback = Callable[[StepInfo], None]
 
 def prompt_overflow(pipe: Any, prompt: str) -> str:
     """The part of `prompt` past CLIP's token limit, which the model never sees ('' if none)."""
-    tokenizer = pipe.tokenizer
-    limit = int(tokenizer.model_max_length)
-    ids = tokenizer(prompt, truncation=False, add_special_tokens=True).input_ids
-    if len(ids) <= limit:
-        return ""
-    dropped = tokenizer.decode(ids[limit - 1 : -1], skip_special_tokens=True)
-    return str(dropped).strip()
+    return text_overflow(pipe.tokenizer, prompt)
 
 
 def generate(
@@ -76,11 +72,12 @@ def generate(
     params = params.validate().with_seed()
     pipe = model.pipe
     pipe.scheduler = build_scheduler(params.scheduler, model.original_scheduler_config)
+    # Always called: a generation without LoRAs takes off those of the last one.
+    activate_loras(pipe, [lora_file(lora) for lora in params.loras])
     size = model.native_size
     width, height = params.width or size, params.height or size
     warnings = [
-        f"{label} is longer than CLIP's {pipe.tokenizer.model_max_length} tokens; "
-        f"this part was cut: {dropped!r}"
+        cut_notice(label, int(pipe.tokenizer.model_max_length), dropped)
         for label, text in (("prompt", params.prompt), ("negative prompt", params.negative_prompt))
         if (dropped := prompt_overflow(pipe, text))
     ]

@@ -95,8 +95,17 @@ def dtype_name(dtype: torch.dtype) -> str:
     return next((name for name, value in DTYPES.items() if value == dtype), str(dtype))
 
 
-def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None) -> Path:
-    """The local snapshot of a hub model: from the cache, or downloaded unless offline."""
+def fetch_hub_model(
+    repo_id: str,
+    on_progress: LoadProgress | None = None,
+    *,
+    allow_patterns: list[str] | None = None,
+    ignore_patterns: list[str] | None = None,
+) -> Path:
+    """The local snapshot of a hub model: from the cache, or downloaded unless offline.
+
+    The patterns default to a diffusers pipeline's files; other models (CLIP) pass their own.
+    """
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 
@@ -104,8 +113,8 @@ def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None) -> Pa
     try:
         folder = snapshot_download(
             repo_id,
-            allow_patterns=_HUB_ALLOW,
-            ignore_patterns=_HUB_IGNORE,
+            allow_patterns=_HUB_ALLOW if allow_patterns is None else allow_patterns,
+            ignore_patterns=_HUB_IGNORE if ignore_patterns is None else ignore_patterns,
             tqdm_class=tqdm_class,
         )
     except GatedRepoError as exc:

@@ -13,6 +13,18 @@ MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
+class LoraWeight:
+    """A LoRA to generate with, and how strongly (A1111's `<lora:name:weight>`)."""
+
+    name_or_path: str = field(
+        metadata={"help": "A LoRA of the session by name, or a .safetensors file (any format)."}
+    )
+    weight: float = field(
+        default=1.0, metadata={"help": "Strength: 0 off, 1 as trained, negative inverts it."}
+    )
+
+
+@dataclass(frozen=True)
 class GenerateParams:
     """The knobs of one text-to-image generation."""
 
@@ -37,6 +49,9 @@ class GenerateParams:
     clip_skip: int = field(
         default=1, metadata={"help": "1 uses CLIP's last layer; 2 the one before (anime models)."}
     )
+    loras: tuple[LoraWeight, ...] = field(
+        default=(), metadata={"help": "LoRAs applied together, each at its weight; () none."}
+    )
 
     def validate(self) -> GenerateParams:
         """Raise BadInput for the first unusable value; return self so calls can chain."""
@@ -59,6 +74,11 @@ class GenerateParams:
         if not 1 <= self.clip_skip <= 12:
             raise BadInput(f"clip skip must be 1 to 12 (got {self.clip_skip})")
         find_sampler(self.scheduler)
+        for lora in self.loras:
+            if not lora.name_or_path.strip():
+                raise BadInput("a LoRA needs a name or a path")
+            if not -10 <= lora.weight <= 10:
+                raise BadInput(f"LoRA weight must be -10 to 10 (got {lora.weight:g})")
         return self
 
     def with_seed(self) -> GenerateParams:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from genai_tui.engine.params import LoadOptions
 
 if TYPE_CHECKING:
+    from genai_tui.engine.clip import LoadedClip
     from genai_tui.engine.models import LoadedModel
 
 Progress = Callable[[str, int | None, int | None], None]
@@ -20,6 +21,9 @@ class ModelCache:
     def __init__(self) -> None:
         self._key: tuple[str, LoadOptions] | None = None
         self._model: LoadedModel | None = None
+        # CLIP is held beside the pipeline: ViT-L/14 is about 0.9 GB in fp16.
+        self._clip_key: tuple[str, str] | None = None
+        self._clip: LoadedClip | None = None
 
     def pipeline(self, ref: str, options: LoadOptions, on_progress: Progress) -> LoadedModel:
         """The loaded model for (ref, options), loading it (and freeing the old one) if needed."""
@@ -33,6 +37,24 @@ class ModelCache:
         self._key = key
         return self._model
 
+    def clip(self, ref: str, device: str, on_progress: Progress) -> LoadedClip:
+        """The CLIP model for (ref, device), loading it (and dropping the old one) if needed."""
+        key = (ref, device)
+        if self._clip is not None and self._clip_key == key:
+            return self._clip
+        from genai_tui.engine.clip import load_clip
+
+        self._clip = None
+        self._clip_key = None
+        self._clip = load_clip(ref, device, on_progress)
+        self._clip_key = key
+        return self._clip
+
+    @property
+    def loaded_clip(self) -> LoadedClip | None:
+        """The CLIP model in memory now, if any."""
+        return self._clip
+
     @property
     def loaded(self) -> LoadedModel | None:
         """The model in memory now, if any."""
@@ -42,6 +64,8 @@ class ModelCache:
         """Drop every model and give their memory back."""
         self._model = None
         self._key = None
+        self._clip = None
+        self._clip_key = None
         self.free_memory()
 
     def free_memory(self) -> None:

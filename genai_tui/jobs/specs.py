@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.params import GenerateParams, LoadOptions
 from genai_tui.session.store import SessionStore
 
@@ -19,20 +20,93 @@ class GenerateJob:
     """Generate images from a prompt into a session."""
 
     params: GenerateParams
-    model: str
+    model: str | None
+    """A model reference; None: the model already loaded, else this machine's default."""
     session: SessionStore = field(compare=False, repr=False)
     load: LoadOptions = field(default_factory=LoadOptions)
     id: str = field(default_factory=new_job_id)
+    score: bool = True
+    """Score each image against its prompt with CLIP as it lands; a failure only warns."""
+    clip: str | None = None
+    """CLIP reference for scoring; None: engine.clip_refs.DEFAULT_CLIP_RULE."""
+    best_of: int | None = None
+    """Make this many images (params.batch_size at a time) and keep the `keep` best visible."""
+    keep: int = 1
+    """With best_of: images left visible; the others are saved with hidden=True."""
 
     @property
     def title(self) -> str:
         """One line for the log panel."""
-        count = self.params.batch_size
+        count = self.best_of or self.params.batch_size
         prompt = (
             self.params.prompt if len(self.params.prompt) < 40 else self.params.prompt[:39] + "…"
         )
         return f"generate {count} image{'s' * (count != 1)}: {prompt}"
 
 
-Job = GenerateJob
+@dataclass(frozen=True)
+class LoadModelJob:
+    """Load a model ahead of the first generation, so the app is ready when the user is."""
+
+    model: str | None
+    """A model reference; None: this machine's default (SD 1.5 on CUDA, else the demo)."""
+    load: LoadOptions = field(default_factory=LoadOptions)
+    id: str = field(default_factory=new_job_id)
+
+    @property
+    def title(self) -> str:
+        """One line for the log panel."""
+        return f"load model {self.model or '(default)'}"
+
+
+@dataclass(frozen=True)
+class ScoreJob:
+    """Score a session's images with CLIP: against their own prompts, or against one text."""
+
+    session: SessionStore = field(compare=False, repr=False)
+    text: str | None = None
+    """None: each image against its own prompt, saved in its record. A text ("rank by text"):
+    every image against it, saved nowhere; the scores come in ImagesScored.scores."""
+    clip: str | None = None
+    """CLIP reference; None: DEFAULT_CLIP_RULE for the session's model on this machine."""
+    files: tuple[str, ...] | None = None
+    """Images to score (their record `file`); None: every image, hidden ones included."""
+    batch_size: int = 16
+    """Images read and scored together."""
+    id: str = field(default_factory=new_job_id)
+
+    @property
+    def title(self) -> str:
+        """One line for the log panel."""
+        against = "their prompts" if self.text is None else repr(self.text[:40])
+        return f"score {self.session.name} against {against}"
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """Train a LoRA on a folder of images into a session (loras/<name>, runs/<run>)."""
+
+    params: TrainParams
+    data: str
+    """The folder of training images (captions in .txt files beside them, or an instance
+    prompt in params)."""
+    name: str
+    """The LoRA's name: loras/<name>/ in the session, and <lora:name:w> in prompts."""
+    session: SessionStore = field(compare=False, repr=False)
+    model: str | None = None
+    """The base model reference; None: the session's model, else this machine's default."""
+    resume: str | None = None
+    """A checkpoint folder (runs/<run>/checkpoint-<step>) to continue from, exactly."""
+    load: LoadOptions = field(default_factory=LoadOptions)
+    """Only `device` is used: training loads its own full-precision copy of the model."""
+    id: str = field(default_factory=new_job_id)
+
+    @property
+    def title(self) -> str:
+        """One line for the log panel."""
+        verb = "resume training" if self.resume else "train"
+        return f"{verb} LoRA {self.name}: {self.params.steps} steps"
+
+
+Job = GenerateJob | LoadModelJob | ScoreJob | TrainJob
 """Every kind of job the worker runs (training and scoring join this union)."""

@@ -7,6 +7,7 @@ by a newer minor version loses nothing when an older one saves it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +38,23 @@ class EditorState(_Model):
     batch_size: int = Field(1, description="Images per prompt.")
     scheduler: str = Field("DPM++ 2M Karras", description="Sampler name as A1111 shows it.")
     clip_skip: int = Field(1, description="A1111 clip skip: 1 uses the last CLIP layer.")
+    loras: dict[str, float] = Field(
+        default_factory=dict,
+        description="LoRA weights by session LoRA name or .safetensors path; 0 is off (an "
+        "added file is kept at 0 so its slider stays).",
+    )
+    score_images: bool = Field(True, description="Score each new image with CLIP as it lands.")
+    best_of: int = Field(0, description="Best-of-N: make this many and keep the best; 0 is off.")
+    keep: int = Field(1, description="With best-of: how many of the best stay in the gallery.")
+
+
+class LoraUse(_Model):
+    """A LoRA an image was made with."""
+
+    name: str = Field(description="The session LoRA's name, or the file's stem for a path.")
+    weight: float = Field(1.0, description="Strength it was applied at.")
+    hash: str = Field("", description="A1111's LoRA hash, first 12 hex digits ('' unknown).")
+    path: str = Field("", description="The file used (a path given by the user), else ''.")
 
 
 class ImageRecord(_Model):
@@ -62,6 +80,59 @@ class ImageRecord(_Model):
     created: str = Field(default_factory=now_iso)
     clip_score: float | None = None
     clip_model: str | None = None
+    hidden: bool = Field(
+        False,
+        description="Left out of the gallery unless asked (e.g. not among the best of a "
+        "best-of-N run); the PNG stays in images/.",
+    )
+    loras: list[LoraUse] = Field(
+        default_factory=list,
+        description="LoRAs applied, with weights. `prompt` stays as typed; the PNG's A1111 "
+        "text adds <lora:name:weight> to the prompt, as A1111 users expect in PNG Info.",
+    )
+    train_run: str | None = Field(None, description="The training run a sample image came from.")
+    train_step: int | None = Field(None, description="The training step of a sample image.")
+
+
+class LoraRecord(_Model):
+    """A LoRA trained in this session, in `loras/<name>/`."""
+
+    name: str
+    folder: str = Field(description="Relative to the session folder: loras/<name>.")
+    webui_file: str = Field(description="Kohya-format file for A1111/ComfyUI (and for us).")
+    diffusers_file: str = Field(description="diffusers-format file (load_lora_weights).")
+    hash: str = Field("", description="A1111's LoRA hash of the webui file (full sha256).")
+    base_model: str = Field(description="The model reference it was trained on.")
+    base_model_hash: str = ""
+    rank: int
+    alpha: float
+    steps: int = Field(description="Optimizer steps trained.")
+    trigger: str = Field("", description="Instance prompt, or the first caption.")
+    images: int = Field(0, description="Training images used.")
+    run: str = Field("", description="The training run (runs/<run>) that made it.")
+    final_loss: float | None = None
+    created: str = Field(default_factory=now_iso)
+
+
+class TrainRun(_Model):
+    """A LoRA training run in `runs/<name>/`: progress, checkpoints, outcome."""
+
+    name: str
+    lora: str = Field(description="The name of the LoRA it makes.")
+    status: str = Field("running", description="running, finished, cancelled or failed.")
+    step: int = 0
+    total_steps: int = 0
+    last_loss: float | None = None
+    model: str = ""
+    data: str = Field("", description="The data folder.")
+    params: dict[str, Any] = Field(default_factory=dict, description="TrainParams as JSON.")
+    checkpoints: list[str] = Field(
+        default_factory=list, description="Checkpoint folders, relative to the session."
+    )
+    log: str = Field("", description="log.jsonl, relative to the session folder.")
+    error: str = ""
+    created: str = Field(default_factory=now_iso)
+    updated: str = Field(default_factory=now_iso)
 
 
 class Session(_Model):
@@ -75,3 +146,5 @@ class Session(_Model):
     editor: EditorState = Field(default_factory=EditorState)
     prompt_history: list[str] = Field(default_factory=list)
     images: list[ImageRecord] = Field(default_factory=list)
+    loras: list[LoraRecord] = Field(default_factory=list)
+    runs: list[TrainRun] = Field(default_factory=list)

@@ -111,7 +111,18 @@ def a1111_parameters(
 
     settings = ", ".join(f"{key}: {_quote(value)}" for key, value in pairs)
     negative = f"\n{_NEGATIVE_PREFIX} {record.negative_prompt}" if record.negative_prompt else ""
-    return f"{record.prompt}{negative}\n{settings}"
+    return f"{record.prompt}{lora_tags(record)}{negative}\n{settings}"
+
+
+def lora_tags(record: ImageRecord) -> str:
+    """` <lora:name:weight>` per LoRA of the record, as A1111 writes them in its prompts.
+
+    Only the PNG's A1111 text carries them (so PNG Info and "send to txt2img" re-apply the
+    LoRAs); the record's prompt stays as the user typed it. A tag the prompt holds already is
+    not repeated.
+    """
+    tags = [f"<lora:{use.name}:{_format_number(use.weight)}>" for use in record.loras]
+    return "".join(f" {tag}" for tag in tags if tag not in record.prompt)
 
 
 def parse_parameters(text: str) -> dict[str, str]:

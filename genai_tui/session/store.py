@@ -22,7 +22,9 @@ from genai_tui.session.models import (
     SCHEMA_VERSION,
     EditorState,
     ImageRecord,
+    LoraRecord,
     Session,
+    TrainRun,
     now_iso,
 )
 from genai_tui.session.pngmeta import PngRecordError, replace_png_record, save_png, write_atomically
@@ -183,6 +185,9 @@ class SessionStore:
         final.file = f"{IMAGES_DIR}/{number:04d}-{record.seed}.png"
         try:
             # Encoding a PNG takes a while; the lock stays free for the UI meanwhile.
+            if lora_hashes is None and final.loras:
+                # A1111's "Lora hashes" from the record's own LoRAs (those with a known hash).
+                lora_hashes = {use.name: use.hash for use in final.loras if use.hash}
             save_png(image, self.path / final.file, final, app_version, lora_hashes)
         except BaseException as e:
             with self._lock:
@@ -273,6 +278,39 @@ class SessionStore:
         """Remember the model reference last used (in memory; call save())."""
         with self._lock:
             self._session.model = ref
+
+    def add_lora(self, record: LoraRecord) -> LoraRecord:
+        """Record a LoRA (replacing one of the same name) and save; returns a copy."""
+        with self._lock:
+            kept = [lora for lora in self._session.loras if lora.name != record.name]
+            self._session.loras = [*kept, record.model_copy(deep=True)]
+            self.save()
+            return record.model_copy(deep=True)
+
+    def lora(self, name: str) -> LoraRecord | None:
+        """The session's LoRA called `name`, if any (a copy)."""
+        with self._lock:
+            found = next((lora for lora in self._session.loras if lora.name == name), None)
+            return found.model_copy(deep=True) if found else None
+
+    def save_run(self, run: TrainRun) -> TrainRun:
+        """Add or replace (by name) a training run's record, stamp it updated, and save."""
+        with self._lock:
+            stamped = run.model_copy(deep=True, update={"updated": now_iso()})
+            runs = self._session.runs
+            index = next((i for i, old in enumerate(runs) if old.name == run.name), None)
+            if index is None:
+                runs.append(stamped)
+            else:
+                runs[index] = stamped
+            self.save()
+            return stamped.model_copy(deep=True)
+
+    def run(self, name: str) -> TrainRun | None:
+        """The training run called `name`, if any (a copy)."""
+        with self._lock:
+            found = next((run for run in self._session.runs if run.name == name), None)
+            return found.model_copy(deep=True) if found else None
 
     def _index_of(self, file: str) -> int:
         for i, image in enumerate(self._session.images):

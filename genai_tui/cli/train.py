@@ -1,0 +1,311 @@
+"""`genai-tui train`: train a LoRA into a session, headless, with one progress line per step.
+
+Runs the very job the TUI's worker runs, on the main thread, so it works under nohup or tmux and
+the TUI shows the result later. Under `accelerate launch` (several GPUs, or `--cpu` processes)
+it trains data parallel; only the main process prints and writes session files.
+
+Also `--lora NAME_OR_PATH[:WEIGHT]` for `genai-tui generate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from genai_tui.cli.options import ExitCode, add_session_options, fail
+from genai_tui.engine.errors import BadInput, Cancelled, EngineError
+from genai_tui.engine.lora.params import (
+    LR_SCHEDULES,
+    MIXED_PRECISIONS,
+    TrainParams,
+    checkpoint_params,
+    help_of,
+)
+from genai_tui.engine.params import LoadOptions, LoraWeight
+from genai_tui.jobs.events import (
+    CheckpointSaved,
+    Event,
+    JobWarning,
+    LoraReady,
+    ModelLoading,
+    TrainingStarted,
+    TrainStep,
+    ValidationImages,
+)
+from genai_tui.jobs.hints import USER_FIXABLE, describe
+from genai_tui.jobs.specs import TrainJob
+from genai_tui.session.store import SessionError, SessionStore, sessions_root
+
+DEFAULT_SESSION = "default"
+_PRINT_EVERY_SECONDS = 1.0
+
+# (flag, TrainParams field, type); help comes from the field, so --help and the UI agree.
+_PARAM_FLAGS: list[tuple[str, str, Any]] = [
+    ("--instance-prompt", "instance_prompt", str),
+    ("--rank", "rank", int),
+    ("--alpha", "alpha", float),
+    ("--lr", "learning_rate", float),
+    ("--lr-schedule", "lr_schedule", str),
+    ("--warmup", "warmup_steps", int),
+    ("--steps", "steps", int),
+    ("--batch", "batch_size", int),
+    ("--grad-accum", "gradient_accumulation", int),
+    ("--resolution", "resolution", int),
+    ("--repeats", "repeats", int),
+    ("--mixed-precision", "mixed_precision", str),
+    ("--snr-gamma", "snr_gamma", float),
+    ("--noise-offset", "noise_offset", float),
+    ("--max-grad-norm", "max_grad_norm", float),
+    ("--weight-decay", "weight_decay", float),
+    ("--seed", "seed", int),
+    ("--validation-every", "validation_every", int),
+    ("--validation-steps", "validation_steps", int),
+    ("--checkpoint-every", "checkpoint_every", int),
+]
+_SWITCHES = [
+    ("--random-crop", "center_crop", False),
+    ("--flip", "random_flip", True),
+    ("--gradient-checkpointing", "gradient_checkpointing", True),
+]
+
+
+def add_train_command(commands: Any) -> None:
+    """Register the train subcommand."""
+    parser = commands.add_parser(
+        "train",
+        help="train a LoRA on a folder of images into a session, headless",
+        description="Train a LoRA on a folder of images (captions in .txt files beside them, or "
+        "--instance-prompt). Writes loras/NAME/ and runs/RUN/ in the session. Works under "
+        "`accelerate launch` for several GPUs. Ctrl-C stops after the current step and saves "
+        "a checkpoint to --resume from.",
+    )
+    parser.add_argument("--data", metavar="DIR", help="folder of training images")
+    parser.add_argument(
+        "--session", default=DEFAULT_SESSION, help=f"session name (default: {DEFAULT_SESSION})"
+    )
+    parser.add_argument(
+        "--model",
+        metavar="REF",
+        default=argparse.SUPPRESS,
+        help="base model (default: the session's model, else SD 1.5 on CUDA and demo elsewhere)",
+    )
+    parser.add_argument(
+        "--name", default=None, help="the LoRA's name (default: the data folder's name)"
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        default=None,
+        help="continue a run from runs/RUN/checkpoint-STEP, with its settings",
+    )
+    parser.add_argument(
+        "--device", default=argparse.SUPPRESS, help="auto, cuda, mps or cpu (default: auto)"
+    )
+    group = parser.add_argument_group("training (defaults: TrainParams)")
+    defaults = TrainParams()
+    for flag, name, kind in _PARAM_FLAGS:
+        extra = ""
+        if name == "lr_schedule":
+            extra = f" [{', '.join(LR_SCHEDULES)}]"
+        elif name == "mixed_precision":
+            extra = f" [{', '.join(MIXED_PRECISIONS)}]"
+        group.add_argument(
+            flag,
+            dest=name,
+            type=kind,
+            metavar={int: "N", float: "X"}.get(kind, "TEXT"),
+            default=argparse.SUPPRESS,
+            help=f"{help_of(name)}{extra} (default: {getattr(defaults, name)})",
+        )
+    for flag, name, value in _SWITCHES:
+        group.add_argument(
+            flag,
+            dest=name,
+            action="store_const",
+            const=value,
+            default=argparse.SUPPRESS,
+            help=help_of(name),
+        )
+    group.add_argument(
+        "--validation-prompt",
+        dest="validation_prompts",
+        action="append",
+        default=argparse.SUPPRESS,
+        metavar="TEXT",
+        help=help_of("validation_prompts") + " (repeatable)",
+    )
+    group.add_argument(
+        "--validation-seeds",
+        default=argparse.SUPPRESS,
+        metavar="S,S",
+        help=help_of("validation_seeds"),
+    )
+    add_session_options(parser)
+    parser.set_defaults(handler=run_train_command)
+
+
+def train_params(args: argparse.Namespace, base: TrainParams | None = None) -> TrainParams:
+    """TrainParams from the flags given; the others keep `base`'s values (or the defaults)."""
+    values = (base or TrainParams()).to_json()
+    names = [name for _, name, _ in _PARAM_FLAGS] + [name for _, name, _ in _SWITCHES]
+    for name in [*names, "validation_prompts"]:
+        if hasattr(args, name):
+            values[name] = getattr(args, name)
+    if hasattr(args, "validation_seeds"):
+        try:
+            values["validation_seeds"] = [int(s) for s in args.validation_seeds.split(",")]
+        except ValueError:
+            raise BadInput(
+                f"validation seeds must be numbers like 0,1 (got {args.validation_seeds!r})"
+            ) from None
+    return TrainParams.from_json(values).validate()
+
+
+def run_train_command(args: argparse.Namespace) -> int:
+    """Check the input, then train on this thread; Ctrl-C cancels with a checkpoint."""
+    from genai_tui.engine.lora.train import is_main_process
+    from genai_tui.engine.sources import resolve_source
+
+    try:
+        store = SessionStore.open(sessions_root(getattr(args, "sessions_dir", None)), args.session)
+        base = checkpoint_params(Path(args.resume)) if args.resume else None
+        params = train_params(args, base)
+        run = (
+            store.run(Path(args.resume).expanduser().resolve().parent.name) if args.resume else None
+        )
+        data = args.data or (run.data if run else None)
+        if not data:
+            raise BadInput("no training images given", hint="--data DIR")
+        if not Path(data).expanduser().is_dir():
+            raise BadInput(f"data folder not found: {data}")
+        name = args.name or (run.lora if run else Path(data).expanduser().resolve().name)
+        model = getattr(args, "model", None) or (run.model if run else None) or store.session.model
+        if model:
+            resolve_source(model)
+    except EngineError as exc:
+        fail(str(exc), exc.hint)
+    except SessionError as exc:
+        fail(str(exc))
+    job = TrainJob(
+        params=params,
+        data=str(data),
+        name=name,
+        session=store,
+        model=model,
+        resume=args.resume,
+        load=LoadOptions(device=getattr(args, "device", "auto")),
+    )
+    return _run(job, is_main_process())
+
+
+def _run(job: TrainJob, main: bool) -> int:
+    from genai_tui.jobs.models_cache import ModelCache
+    from genai_tui.jobs.training import run_train
+
+    cancel = threading.Event()
+    printer = _Printer(main)
+
+    def on_interrupt(_signum: int, _frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now, without a checkpoint
+        cancel.set()
+        printer.line("stopping after this step; saving a checkpoint (Ctrl-C again: quit now)")
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    started = time.perf_counter()
+    try:
+        run_train(job, ModelCache(), printer, cancel)
+    except Cancelled as exc:
+        printer.line(f"cancelled: {exc}")
+        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    except Exception as exc:
+        kind, error, hint = describe(exc)
+        if main:
+            print(f"genai-tui: error: {error}" + (f" ({hint})" if hint else ""), file=sys.stderr)
+        return ExitCode.BAD_INPUT if kind in USER_FIXABLE else ExitCode.FAILED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    printer.line(f"done in {time.perf_counter() - started:.1f} s")
+    return ExitCode.OK
+
+
+class _Printer:
+    """Events to plain lines on stderr (they read well in a nohup log); the LoRA path on stdout."""
+
+    def __init__(self, main: bool) -> None:
+        self.main = main
+        self._last_print = 0.0
+
+    def line(self, text: str) -> None:
+        if self.main:
+            print(f"genai-tui: {text}", file=sys.stderr, flush=True)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, TrainStep):
+            now = time.monotonic()
+            if event.step < event.total and now - self._last_print < _PRINT_EVERY_SECONDS:
+                return
+            self._last_print = now
+            self.line(
+                f"step {event.step}/{event.total}  loss {event.loss:.4f}  lr {event.lr:.2e}  "
+                f"{event.rate:.2f} it/s  ETA {_clock(event.eta)}"
+            )
+        elif isinstance(event, TrainingStarted):
+            self.line(
+                f"training {event.lora} ({event.run}) on {event.images} images at "
+                f"{event.resolution}px, {event.device} x{event.processes}: "
+                f"{event.trainable_params:,} trainable parameters = "
+                f"{100 * event.trainable_share:.2f} % of the UNet's {event.unet_params:,}"
+                + (f"; resuming at step {event.start_step}" if event.start_step else "")
+            )
+        elif isinstance(event, ModelLoading):
+            self.line(event.what)
+        elif isinstance(event, JobWarning):
+            self.line(f"warning: {event.message}")
+        elif isinstance(event, ValidationImages):
+            self.line(f"samples at step {event.step}: {', '.join(p.name for p in event.paths)}")
+        elif isinstance(event, CheckpointSaved):
+            self.line(f"checkpoint: {event.path}")
+        elif isinstance(event, LoraReady):
+            self.line(f"LoRA {event.record.name} written to {event.path}")
+            if self.main:
+                print(event.path / Path(event.record.webui_file).name)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def add_lora_option(parser: argparse.ArgumentParser) -> None:
+    """--lora NAME_OR_PATH[:WEIGHT], repeatable, for generate."""
+    parser.add_argument(
+        "--lora",
+        action="append",
+        default=[],
+        metavar="NAME_OR_PATH[:WEIGHT]",
+        help="apply a LoRA of the session (by name) or a .safetensors file, at WEIGHT "
+        "(default 1); repeat for several",
+    )
+
+
+def parse_loras(values: list[str]) -> tuple[LoraWeight, ...]:
+    """'style:0.8' -> LoraWeight('style', 0.8); a part after the last ':' that is no number
+    belongs to the name (e.g. a Windows path)."""
+    loras = []
+    for value in values:
+        name, sep, weight = value.rpartition(":")
+        try:
+            loras.append(LoraWeight(name, float(weight)) if sep and name else LoraWeight(value))
+        except ValueError:
+            loras.append(LoraWeight(value))
+    return tuple(loras)

@@ -1,0 +1,179 @@
+"""Resumable training checkpoints in safetensors and JSON only: never a pickle.
+
+A checkpoint folder `checkpoint-<step>/` holds:
+
+- `adapter_model.safetensors`: the LoRA weights (peft keys, fp32)
+- `optimizer.safetensors` + `optimizer.json`: the optimizer's tensors, and the rest of its state
+- `rng.safetensors` + `rng.json`: torch (CPU, CUDA, the noise generator) states as uint8
+  tensors; Python's and numpy's states as JSON
+- `state.json`: step, data order, LR scheduler, grad scaler, the parameters of the run
+
+The folder is written under a temporary name and renamed, so a crash leaves no half checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from genai_tui.engine.errors import BadInput
+
+FORMAT = 1
+PREFIX = "checkpoint-"
+ADAPTER_FILE = "adapter_model.safetensors"
+
+
+@dataclass
+class Checkpoint:
+    """Everything read back from a checkpoint folder."""
+
+    folder: Path
+    step: int
+    adapter: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    state: dict[str, Any]
+    rng_tensors: dict[str, torch.Tensor]
+    rng_json: dict[str, Any]
+
+
+def checkpoint_dir(run_dir: Path, step: int) -> Path:
+    """Where the checkpoint of `step` goes."""
+    return run_dir / f"{PREFIX}{step}"
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The checkpoint of the highest step in `run_dir`, if any."""
+    found = [
+        (int(p.name[len(PREFIX) :]), p)
+        for p in run_dir.glob(f"{PREFIX}*")
+        if p.name[len(PREFIX) :].isdigit() and (p / "state.json").is_file()
+    ]
+    return max(found)[1] if found else None
+
+
+def save_checkpoint(
+    folder: Path,
+    *,
+    step: int,
+    adapter: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    noise_generator: torch.Generator,
+    state: dict[str, Any],
+) -> Path:
+    """Write a checkpoint to `folder` (replacing one of the same step); returns `folder`."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file(_contiguous(adapter), tmp / ADAPTER_FILE)
+    opt_tensors, opt_json = _split_optimizer(optimizer.state_dict())
+    save_file(opt_tensors, tmp / "optimizer.safetensors")
+    _write_json(tmp / "optimizer.json", opt_json)
+    rng_tensors, rng_json = _rng_states(noise_generator)
+    save_file(rng_tensors, tmp / "rng.safetensors")
+    _write_json(tmp / "rng.json", rng_json)
+    _write_json(tmp / "state.json", {"format": FORMAT, "step": step, **state})
+    if folder.exists():
+        shutil.rmtree(folder)
+    tmp.rename(folder)
+    return folder
+
+
+def load_checkpoint(folder: Path) -> Checkpoint:
+    """Read a checkpoint folder; BadInput with a hint when it is missing or incomplete."""
+    folder = Path(folder).expanduser()
+    needed = [
+        ADAPTER_FILE,
+        "optimizer.safetensors",
+        "optimizer.json",
+        "rng.safetensors",
+        "rng.json",
+        "state.json",
+    ]
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if missing:
+        raise BadInput(
+            f"{folder} is not a complete checkpoint (missing {', '.join(missing)})",
+            hint="give a runs/<run>/checkpoint-<step> folder",
+        )
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    if state.get("format", 0) > FORMAT:
+        raise BadInput(f"{folder} was written by a newer genai-tui")
+    optimizer = _join_optimizer(
+        load_file(folder / "optimizer.safetensors"),
+        json.loads((folder / "optimizer.json").read_text(encoding="utf-8")),
+    )
+    return Checkpoint(
+        folder=folder,
+        step=int(state["step"]),
+        adapter=load_file(folder / ADAPTER_FILE),
+        optimizer=optimizer,
+        state=state,
+        rng_tensors=load_file(folder / "rng.safetensors"),
+        rng_json=json.loads((folder / "rng.json").read_text(encoding="utf-8")),
+    )
+
+
+def restore_rng(checkpoint: Checkpoint, noise_generator: torch.Generator) -> None:
+    """Put every random generator back where the checkpoint left it."""
+    tensors, saved = checkpoint.rng_tensors, checkpoint.rng_json
+    torch.set_rng_state(tensors["torch_cpu"])
+    noise_generator.set_state(tensors["noise_generator"])
+    cuda = sorted(k for k in tensors if k.startswith("torch_cuda_"))
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([tensors[k] for k in cuda])
+    version, internal, gauss = saved["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, cached = saved["numpy"]
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+
+
+def _rng_states(noise_generator: torch.Generator) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors = {"torch_cpu": torch.get_rng_state(), "noise_generator": noise_generator.get_state()}
+    if torch.cuda.is_available():
+        for index, value in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"torch_cuda_{index}"] = value
+    version, internal, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    return tensors, {
+        "python": [version, list(internal), gauss],
+        "numpy": [name, [int(k) for k in keys], int(pos), int(has_gauss), float(cached)],
+    }
+
+
+def _split_optimizer(state_dict: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensors of the optimizer state to safetensors, everything else to JSON."""
+    tensors: dict[str, torch.Tensor] = {}
+    plain: dict[str, Any] = {}
+    for param_id, values in state_dict["state"].items():
+        for key, value in values.items():
+            name = f"{param_id}.{key}"
+            if isinstance(value, torch.Tensor):
+                tensors[name] = value.detach().cpu().contiguous()
+            else:
+                plain[name] = value
+    return tensors, {"param_groups": state_dict["param_groups"], "plain": plain}
+
+
+def _join_optimizer(tensors: dict[str, torch.Tensor], saved: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for source in (tensors, saved["plain"]):
+        for name, value in source.items():
+            param_id, key = name.split(".", 1)
+            state.setdefault(int(param_id), {})[key] = value
+    return {"state": state, "param_groups": saved["param_groups"]}
+
+
+def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

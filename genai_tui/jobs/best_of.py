@@ -1,0 +1,98 @@
+"""Best-of-N: make N images, keep the K best by CLIP score visible, hide the rest.
+
+Nothing is deleted: every image is saved (and announced by ImageReady) as it lands; once all N
+are scored, the others get `hidden=True` in their record and PNG, and BestOfPicked says which
+were kept. The gallery can show hidden images again; `update_image(file, hidden=False)` unhides.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from genai_tui.engine.errors import BadInput
+from genai_tui.engine.params import MAX_SEED
+from genai_tui.jobs.events import BestOfPicked, Event, JobWarning
+from genai_tui.jobs.models_cache import ModelCache
+from genai_tui.jobs.specs import GenerateJob
+from genai_tui.session.models import ImageRecord
+
+MAX_BEST_OF = 256
+"""The most images one best-of job makes."""
+
+Emit = Callable[[Event], None]
+GenerateRound = Callable[
+    [GenerateJob, ModelCache, Emit, threading.Event], "list[ImageRecord] | None"
+]
+"""Runs one plain generation job and returns its saved (and scored) records."""
+
+
+def check_best_of(best_of: int | None, keep: int, score: bool) -> None:
+    """Raise BadInput when a best-of request cannot be honoured; nothing to check when None."""
+    if best_of is None:
+        return
+    if not 1 <= best_of <= MAX_BEST_OF:
+        raise BadInput(f"best-of must be 1 to {MAX_BEST_OF} images (got {best_of})")
+    if not 1 <= keep <= best_of:
+        raise BadInput(f"keep must be 1 to the best-of count {best_of} (got {keep})")
+    if not score:
+        raise BadInput("best-of ranks images by CLIP score: it cannot run with scoring off")
+
+
+def pick_best(
+    records: Sequence[ImageRecord], keep: int
+) -> tuple[list[ImageRecord], list[ImageRecord]]:
+    """(the `keep` best by clip_score, best first; the others in the order they were made).
+
+    Ties keep the earlier image (lower seed). Records without a score rank last.
+    """
+
+    def rank_key(i: int) -> float:
+        score = records[i].clip_score
+        return -score if score is not None else 1.0  # scores are >= 0: unscored sort last
+
+    order = sorted(range(len(records)), key=rank_key)
+    best = set(order[:keep])
+    kept = [records[i] for i in order[:keep]]
+    rest = [record for i, record in enumerate(records) if i not in best]
+    return kept, rest
+
+
+def run_best_of(
+    job: GenerateJob,
+    models: ModelCache,
+    emit: Emit,
+    cancel: threading.Event,
+    generate_round: GenerateRound,
+) -> None:
+    """Make `job.best_of` images, `params.batch_size` at a time, then hide all but the best.
+
+    Image i gets seed + i, as in a plain batch. A cancel keeps the images already saved, all
+    visible. If scoring failed, every image stays visible and a warning says so.
+    """
+    assert job.best_of is not None
+    check_best_of(job.best_of, job.keep, job.score)
+    params = job.params.validate().with_seed()
+    assert params.seed is not None
+    made: list[ImageRecord] = []
+    while len(made) < job.best_of:
+        count = min(params.batch_size, job.best_of - len(made))
+        seed = (params.seed + len(made)) % (MAX_SEED + 1)
+        round_job = replace(job, params=replace(params, seed=seed, batch_size=count), best_of=None)
+        saved = generate_round(round_job, models, emit, cancel) or []
+        if not saved:  # a round that saved nothing would loop for ever
+            raise RuntimeError("a best-of round saved no image")
+        made += saved
+    if any(record.clip_score is None for record in made):
+        emit(
+            JobWarning(
+                job.id,
+                f"best of {job.best_of}: the images could not all be scored, so all "
+                f"{len(made)} stay visible",
+            )
+        )
+        return
+    kept, rest = pick_best(made, job.keep)
+    hidden = [job.session.update_image(record.file, hidden=True) for record in rest]
+    emit(BestOfPicked(job.id, tuple(kept), tuple(hidden)))

@@ -1,0 +1,313 @@
+"""How a TrainJob runs: engine training in, events and session files out.
+
+The same function runs on the worker thread and in `genai-tui train` (also under `accelerate
+launch`, where only the main process writes session files and sends events).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from genai_tui import __version__
+from genai_tui.engine.errors import BadInput, Cancelled
+from genai_tui.jobs.events import (
+    CheckpointSaved,
+    Event,
+    FilesSkipped,
+    ImageReady,
+    LoraReady,
+    ModelLoading,
+    TrainingStarted,
+    TrainStep,
+    ValidationImages,
+)
+from genai_tui.jobs.models_cache import ModelCache
+from genai_tui.jobs.specs import TrainJob
+from genai_tui.session.models import ImageRecord, LoraRecord, LoraUse, TrainRun
+
+if TYPE_CHECKING:
+    from genai_tui.engine.lora.sampling import Sample
+    from genai_tui.engine.lora.train import StepReport, TrainedLora, TrainInfo
+
+Emit = Callable[[Event], None]
+
+LORAS_DIR = "loras"
+RUNS_DIR = "runs"
+_LORA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+
+
+def check_lora_name(name: str) -> str:
+    """Return `name` if it can name a LoRA (a folder, a file stem and `<lora:name:w>`)."""
+    if not _LORA_NAME.fullmatch(name) or name.endswith("."):
+        raise BadInput(
+            f"LoRA name {name!r} is not allowed",
+            hint='use 1-64 letters, digits, "-", "_" or ".", starting with a letter or digit',
+        )
+    return name
+
+
+def run_train(
+    job: TrainJob, models: ModelCache, emit: Emit, cancel: threading.Event
+) -> LoraRecord | None:
+    """Train, export and record the LoRA; returns its record (None on non-main processes)."""
+    from genai_tui.engine.lora.train import is_main_process, train_lora
+    from genai_tui.engine.models import default_model_ref
+    from genai_tui.engine.sources import resolve_source
+
+    params = job.params.validate()
+    store = job.session
+    name = check_lora_name(job.name)
+    model_ref = job.model or store.session.model or default_model_ref()
+    resolve_source(model_ref)  # a typo fails now, before anything loads
+    main = is_main_process()
+    resume = Path(job.resume).expanduser().resolve() if job.resume else None
+    if resume is not None:
+        run_dir = resume.parent
+    else:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        run_dir = store.path / RUNS_DIR / f"{name}-{stamp}"
+    previous = store.run(run_dir.name)
+    # A resumed run may overwrite its own LoRA (trained further); nothing else is overwritten.
+    own = previous is not None and previous.lora == name
+    if not own and (store.lora(name) is not None or (store.path / LORAS_DIR / name).exists()):
+        raise BadInput(
+            f"session {store.name!r} already has a LoRA named {name!r}",
+            hint="choose another name (--name)",
+        )
+    run = previous or TrainRun(
+        name=run_dir.name,
+        lora=name,
+        total_steps=params.steps,
+        model=model_ref,
+        data=str(Path(job.data).expanduser().resolve()),
+        params=params.to_json(),
+        log=_relative(store.path, run_dir / "log.jsonl"),
+    )
+    run = run.model_copy(
+        update={"status": "running", "total_steps": params.steps, "error": "", "lora": name}
+    )
+    if main:
+        run = store.save_run(run)
+    # Training loads its own full-precision copy; the generation pipeline would only take memory.
+    models.release()
+    observer = _Reporter(job, emit, run, main)
+    try:
+        trained = train_lora(
+            model_ref,
+            Path(job.data),
+            params,
+            run_dir,
+            observer=observer,
+            cancel=cancel,
+            resume=resume,
+            device=job.load.device,
+        )
+    except BaseException as exc:
+        if main:
+            status = "cancelled" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
+            error = "" if status == "cancelled" else (str(exc).splitlines() or [""])[0]
+            store.save_run(observer.run.model_copy(update={"status": status, "error": error}))
+        raise
+    if not main:
+        return None
+    record = export_trained(job, trained, name, model_ref, run_dir)
+    store.save_run(observer.run.model_copy(update={"status": "finished", "step": trained.step}))
+    emit(LoraReady(job.id, record, store.path / record.folder))
+    return record
+
+
+def export_trained(
+    job: TrainJob, trained: TrainedLora, name: str, model_ref: str, run_dir: Path
+) -> LoraRecord:
+    """Write loras/<name>/ (both weight formats, config, loss log, sample grid) and record it."""
+    from genai_tui.engine.lora.export import export_lora, kohya_metadata
+    from genai_tui.engine.lora.sampling import sample_grid
+
+    store = job.session
+    params = trained.params
+    folder = store.path / LORAS_DIR / name
+    trigger = params.instance_prompt or trained.data.images[0].caption
+    metadata = kohya_metadata(
+        name=name,
+        rank=params.rank,
+        alpha=params.alpha,
+        steps=trained.step,
+        extra={
+            "ss_sd_model_name": trained.model.source.name,
+            "ss_new_sd_model_hash": trained.model.model_hash,
+            "ss_learning_rate": params.learning_rate,
+            "ss_lr_scheduler": params.lr_schedule,
+            "ss_lr_warmup_steps": params.warmup_steps,
+            "ss_batch_size_per_device": params.batch_size,
+            "ss_gradient_accumulation_steps": params.gradient_accumulation,
+            "ss_resolution": f"({trained.resolution}, {trained.resolution})",
+            "ss_num_train_images": len(trained.data.images) * params.repeats,
+            "ss_seed": params.seed,
+            "ss_mixed_precision": params.mixed_precision,
+            "ss_noise_offset": params.noise_offset,
+            "ss_min_snr_gamma": params.snr_gamma,
+            "ss_training_comment": f"trigger: {trigger}",
+            "ss_tag_frequency": _tag_frequency(trained.data.captions),
+            "ss_training_finished_at": datetime.now(UTC).timestamp(),
+            "modelspec.title": name,
+            "genai_tui_version": __version__,
+        },
+    )
+    exported = export_lora(trained.adapter, trained.adapter_config, folder, name, metadata)
+    config = {
+        "name": name,
+        "model": model_ref,
+        "model_hash": trained.model.model_hash,
+        "data": str(Path(job.data).expanduser().resolve()),
+        "images": [str(item.path.name) for item in trained.data.images],
+        "skipped": [s.name for s in trained.data.skipped],
+        "steps_done": trained.step,
+        "run": run_dir.name,
+        "params": params.to_json(),
+        "genai_tui": __version__,
+    }
+    (folder / "training.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+    log = run_dir / "log.jsonl"
+    if log.is_file():
+        shutil.copyfile(log, folder / "loss.jsonl")
+    if trained.samples:
+        rows = [(step, [s.image for s in samples]) for step, samples in trained.samples]
+        sample_grid(rows).save(folder / "samples.png")
+    record = LoraRecord(
+        name=name,
+        folder=_relative(store.path, folder),
+        webui_file=_relative(store.path, exported.webui_file),
+        diffusers_file=_relative(store.path, exported.diffusers_file),
+        hash=exported.hash,
+        base_model=model_ref,
+        base_model_hash=trained.model.model_hash,
+        rank=params.rank,
+        alpha=params.alpha,
+        steps=trained.step,
+        trigger=trigger,
+        images=len(trained.data.images),
+        run=run_dir.name,
+        final_loss=trained.losses[-1][1] if trained.losses else None,
+    )
+    return store.add_lora(record)
+
+
+class _Reporter:
+    """Engine callbacks to events and session writes (main process only)."""
+
+    def __init__(self, job: TrainJob, emit: Emit, run: TrainRun, main: bool) -> None:
+        self.job, self.emit, self.run, self.main = job, emit, run, main
+        self.info: TrainInfo | None = None
+
+    def loading(self, what: str) -> None:
+        self.emit(ModelLoading(self.job.id, what))
+
+    def skipped(self, files: list[tuple[str, str]]) -> None:
+        names = tuple(name for name, _ in files)
+        listed = ", ".join(f"{name} ({why})" for name, why in files[:10])
+        more = f" and {len(files) - 10} more" if len(files) > 10 else ""
+        message = f"skipped {len(files)} file(s) of the data folder: {listed}{more}"
+        self.emit(FilesSkipped(self.job.id, message, names))
+
+    def started(self, info: TrainInfo) -> None:
+        self.info = info
+        self.emit(
+            TrainingStarted(
+                self.job.id,
+                run=self.run.name,
+                lora=self.run.lora,
+                trainable_params=info.trainable_params,
+                unet_params=info.unet_params,
+                start_step=info.start_step,
+                total_steps=info.total_steps,
+                images=info.images,
+                resolution=info.resolution,
+                device=info.device,
+                processes=info.processes,
+            )
+        )
+
+    def step(self, report: StepReport) -> None:
+        self.run = self.run.model_copy(update={"step": report.step, "last_loss": report.loss})
+        self.emit(
+            TrainStep(
+                self.job.id,
+                run=self.run.name,
+                step=report.step,
+                total=report.total,
+                loss=report.loss,
+                lr=report.lr,
+                rate=report.rate,
+                eta=report.eta,
+                epoch=report.epoch,
+            )
+        )
+
+    def samples(self, step: int, samples: list[Sample]) -> None:
+        from genai_tui.jobs.runners import library_versions
+
+        store, info = self.job.session, self.info
+        records, paths = [], []
+        for sample in samples:
+            made = sample.params
+            record = ImageRecord(
+                file="",
+                prompt=sample.prompt,
+                negative_prompt=made.negative_prompt,
+                steps=made.steps,
+                cfg_scale=made.cfg_scale,
+                seed=sample.seed,
+                width=sample.image.width,
+                height=sample.image.height,
+                scheduler=made.scheduler,
+                clip_skip=made.clip_skip,
+                model=self.run.model,
+                model_name=info.model_name if info else "",
+                model_hash=info.model_hash if info else "",
+                device=info.device if info else "",
+                dtype=self.job.params.mixed_precision,
+                versions=library_versions(),
+                loras=[LoraUse(name=self.run.lora, weight=1.0)],
+                train_run=self.run.name,
+                train_step=step,
+            )
+            saved = store.add_image(record, sample.image, __version__)
+            path = store.path / saved.file
+            # Each sample is an ordinary gallery image: scoring and the gallery see ImageReady.
+            self.emit(ImageReady(self.job.id, saved, path))
+            records.append(saved)
+            paths.append(path)
+        self.emit(ValidationImages(self.job.id, self.run.name, step, tuple(records), tuple(paths)))
+
+    def checkpoint(self, step: int, folder: Path) -> None:
+        store = self.job.session
+        relative = _relative(store.path, folder)
+        kept = [c for c in self.run.checkpoints if c != relative]
+        self.run = store.save_run(
+            self.run.model_copy(update={"checkpoints": [*kept, relative], "step": step})
+        )
+        self.emit(CheckpointSaved(self.job.id, self.run.name, step, folder))
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)  # a checkpoint resumed from outside the session
+
+
+def _tag_frequency(captions: list[str]) -> dict[str, dict[str, int]]:
+    """kohya's ss_tag_frequency: comma-separated tags counted per dataset folder."""
+    counts: dict[str, int] = {}
+    for caption in captions:
+        for tag in (t.strip() for t in caption.split(",")):
+            if tag:
+                counts[tag] = counts.get(tag, 0) + 1
+    return {"data": counts}

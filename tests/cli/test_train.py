@@ -1,0 +1,130 @@
+"""`genai-tui train` and `generate --lora`: progress lines, exit codes, files, two processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from genai_tui.cli import main
+from genai_tui.cli.train import parse_loras
+from genai_tui.engine.params import LoraWeight
+from genai_tui.session.store import SessionStore
+from tests.fixtures.lora_data import make_lora_data, single_thread
+
+one_thread = pytest.fixture(scope="module", autouse=True)(single_thread)
+
+FAST = [
+    "--steps", "3", "--rank", "4", "--alpha", "2", "--lr", "0.05",
+    "--validation-steps", "2", "--validation-seeds", "0",
+]  # fmt: skip
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_prints_progress_and_writes_the_lora_then_generate_uses_it(
+    capsys: pytest.CaptureFixture[str], tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    data = make_lora_data(tmp_path / "circles")
+    sessions = str(tmp_path / "sessions")
+    model = str(tiny_model_dir)
+    common = ["--sessions-dir", sessions, "--session", "s", "--model", model]
+    code, out, err = run(
+        capsys, "train", "--data", str(data), *common, *FAST, "--checkpoint-every", "2"
+    )
+    assert code == 0, err
+    assert out.strip().endswith("loras/circles/circles.safetensors")
+    assert "% of the UNet" in err and "step 3/3  loss " in err and "it/s  ETA 0:00" in err
+    store = SessionStore.open(Path(sessions), "s", create=False)
+    (record,) = store.session.loras
+    assert record.name == "circles" and record.steps == 3
+
+    # Resume from the step-2 checkpoint to more steps: settings come from the checkpoint.
+    (run_record,) = store.session.runs
+    checkpoint = store.path / run_record.checkpoints[0]
+    code, _, err = run(
+        capsys, "train", *common, "--resume", str(checkpoint), "--steps", "4", "--name", "more"
+    )
+    assert code == 0, err
+    assert "resuming at step 2" in err
+    assert "step 4/4" in err
+
+    code, out, err = run(
+        capsys, "generate", "a red sks circle", *common, "--steps", "2", "--lora", "circles:0.7",
+        "--lora", str(store.path / record.webui_file),
+    )  # fmt: skip
+    assert code == 0, err
+    image = SessionStore.open(Path(sessions), "s", create=False).session.images[-1]
+    assert [(u.name, u.weight) for u in image.loras] == [("circles", 0.7), ("circles", 1.0)]
+
+    code, _, err = run(capsys, "generate", "x", *common, "--steps", "2", "--lora", "nope")
+    assert code == 2 and err.strip().count("\n") == 0 and "nope" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rank", "0"], "rank must be at least 1"),
+        (["--lr-schedule", "zigzag"], "unknown learning-rate schedule"),
+        (["--data", "/no/such/folder"], "data folder not found"),
+        (["--mixed-precision", "fp8"], "unknown mixed precision"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
+) -> None:
+    data = make_lora_data(tmp_path / "d", count=1)
+    argv = ["train", "--data", str(data), "--sessions-dir", str(tmp_path), *args]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err
+
+
+def test_an_empty_data_folder_exits_2_with_a_hint(
+    capsys: pytest.CaptureFixture[str], tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+    argv = ["train", "--data", str(tmp_path / "empty"), "--sessions-dir", str(tmp_path)]
+    code, _, err = run(capsys, *argv, "--model", str(tiny_model_dir))
+    assert code == 2 and "no images in" in err and "(put " in err
+
+
+def test_lora_option_parsing() -> None:
+    assert parse_loras(["a", "b:0.5", "c:d", "x.safetensors:-1"]) == (
+        LoraWeight("a"),
+        LoraWeight("b", 0.5),
+        LoraWeight("c:d"),
+        LoraWeight("x.safetensors", -1.0),
+    )
+
+
+@pytest.mark.skipif(shutil.which("accelerate") is None, reason="accelerate CLI not installed")
+def test_two_processes_train_data_parallel(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """accelerate launch on 2 CPU processes; only the main process prints and writes."""
+    data = make_lora_data(tmp_path / "circles")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    command = [
+        "accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no",
+        "-m", "genai_tui.cli", "train", "--device", "cpu",
+        "--data", str(data), "--sessions-dir", str(tmp_path / "s"), "--session", "dp",
+        "--model", str(tiny_model_dir), *FAST,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "cpu:0 x2" in done.stderr and done.stderr.count("step 3/3") == 1
+    store = SessionStore.open(tmp_path / "s", "dp", create=False)
+    assert [lora.name for lora in store.session.loras] == ["circles"]
+    assert len(store.session.images) == 1  # one sample image, from the main process only
+    assert sys.executable  # the launcher ran our own interpreter's genai_tui
