@@ -1,0 +1,57 @@
+"""Save the trained parts as a standard SD-1.5-style diffusers folder, plus the demo CLIP.
+
+The UNet and VAE weights are stored in float16 to keep the whole asset folder small; diffusers
+loads them into float32 models unless asked otherwise, so inference on CPU is unaffected. The
+text encoder stays float32 (it is tiny, and transformers 5 would otherwise load it as float16).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from genai_tui.demo import world
+from genai_tui.demo.tokenizer import write_tokenizer_files
+from genai_tui.demo.unet_train import scheduler_config
+
+
+def _to_float16(path: Path) -> None:
+    """Rewrite a safetensors file with its floating-point tensors in float16."""
+    tensors = load_file(path)
+    half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    save_file(half, path, metadata={"format": "pt"})
+
+
+def save_pipeline(out: Path, vae: Any, unet: Any, text_encoder: Any, tokenizer: Any) -> None:
+    """Write model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/ into `out`."""
+    from diffusers import PNDMScheduler, StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline(  # type: ignore[no-untyped-call]
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        # SD 1.5 ships a PNDM config; any other scheduler is built from the same numbers.
+        scheduler=PNDMScheduler.from_config(scheduler_config()),  # type: ignore[no-untyped-call]
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(out, safe_serialization=True)  # type: ignore[attr-defined]
+    for part in ("unet", "vae"):
+        _to_float16(out / part / "diffusion_pytorch_model.safetensors")
+    # transformers 5 saves only tokenizer.json; SD tools built on older releases read these two.
+    write_tokenizer_files(world.vocabulary(), out / "tokenizer")
+
+
+def folder_size(folder: Path) -> int:
+    """Total bytes of all files under `folder`."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    """Number of parameters of a model."""
+    return sum(p.numel() for p in model.parameters())
