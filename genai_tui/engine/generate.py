@@ -26,7 +26,10 @@ from genai_tui.engine.tokens import cut_notice, text_overflow
 
 @dataclass(frozen=True)
 class StepInfo:
-    """Where a generation is: step `step` of `total` done, and what it looks like so far."""
+    """Where a generation is: step `step` of `total` done, and what it looks like so far.
+
+    `previews` is empty on steps between preview frames (see PREVIEW_INTERVAL).
+    """
 
     step: int
     total: int
@@ -56,6 +59,9 @@ class Generation:
 
 StepCallback = Callable[[StepInfo], None]
 
+PREVIEW_INTERVAL = 0.2
+"""Seconds between preview images; steps in between report progress without one."""
+
 
 def prompt_overflow(pipe: Any, prompt: str) -> str:
     """The part of `prompt` past CLIP's token limit, which the model never sees ('' if none)."""
@@ -84,11 +90,18 @@ def generate(
     # CPU generators make the same noise on any device, as A1111's default RNG does.
     generators = [torch.Generator("cpu").manual_seed(seed) for seed in params.seeds()]
     started = time.perf_counter()
+    last_preview = [-PREVIEW_INTERVAL]
 
     def step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> Any:
         if on_step is not None:
-            previews = latents_to_images(tensors["latents"], model.latent_rgb)
-            on_step(StepInfo(index + 1, params.steps, time.perf_counter() - started, previews))
+            now = time.perf_counter() - started
+            previews: list[Image.Image] = []
+            # Reading latents back waits for the GPU; doing it every step would stall the queue
+            # of kernels the CPU runs ahead with. Nobody sees more than a few frames a second.
+            if now - last_preview[0] >= PREVIEW_INTERVAL or index + 1 == params.steps:
+                previews = latents_to_images(tensors["latents"], model.latent_rgb)
+                last_preview[0] = now
+            on_step(StepInfo(index + 1, params.steps, now, previews))
         if cancel is not None and cancel.is_set():
             pipeline._interrupt = True  # the remaining steps are skipped
         return tensors

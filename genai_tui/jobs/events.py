@@ -22,6 +22,10 @@ class Event:
     job_id: str
     replaceable: ClassVar[bool] = False
 
+    def supersedes(self, older: Event) -> bool:
+        """Whether this event may replace `older` (same kind, same job) while it waits."""
+        return True
+
 
 @dataclass(frozen=True)
 class JobStarted(Event):
@@ -60,6 +64,10 @@ class Progress(Event):
     elapsed: float
     previews: tuple[Image.Image, ...] = field(default=(), compare=False)
     replaceable: ClassVar[bool] = True
+
+    def supersedes(self, older: Event) -> bool:
+        """A step without a preview frame must not drop a waiting one that has one."""
+        return bool(self.previews) or not getattr(older, "previews", ())
 
     @property
     def rate(self) -> float:

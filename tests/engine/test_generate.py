@@ -82,7 +82,9 @@ def test_every_step_reports_progress_with_a_preview_per_image(tiny_model: Any) -
     generate(tiny_model, GenerateParams("a dog", steps=5, seed=3, batch_size=2), seen.append)
     assert [info.step for info in seen] == [1, 2, 3, 4, 5]
     assert all(info.total == 5 for info in seen)
-    assert all(len(info.previews) == 2 for info in seen)
+    # Previews come at most every PREVIEW_INTERVAL, always on the first and the last step.
+    assert len(seen[0].previews) == 2 and len(seen[-1].previews) == 2
+    assert all(len(info.previews) in (0, 2) for info in seen)
     assert seen[-1].previews[0].size == (16, 16)  # latent resolution of the tiny model
     assert seen[-1].elapsed >= seen[0].elapsed
 

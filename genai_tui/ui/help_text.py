@@ -1,0 +1,119 @@
+"""What each knob does, in the spirit of the course genai-tui grew from. Shown by f1."""
+
+from __future__ import annotations
+
+from genai_tui.engine.clip_refs import CLIP_SCORE_HELP, DEFAULT_CLIP_RULE
+
+KNOBS = """\
+# How an image is made
+
+Stable Diffusion starts from pure random noise and removes a little of it at every **step**,
+guided by your prompt. It works in a small *latent* space (64×64×4 numbers for a 512×512 image)
+and a decoder (the VAE) turns the final latent into pixels. The preview pane shows those latents
+at every step, mapped straight to colours: noise first, then shapes, then detail.
+
+The prompt is read by a **CLIP text encoder** into 77 token vectors; at every step the UNet looks
+at them through cross-attention. Words past the 77th token are cut (you are told which).
+
+# The knobs
+
+- **Prompt** – what to draw. Up/Down at the first/last line walk through your prompt history.
+- **Negative prompt** – what to steer away from ("blurry, extra fingers"). It replaces the empty
+  prompt that guidance pushes away from.
+- **Steps** – how many denoising steps. Modern samplers (DPM++ 2M Karras, UniPC) reach a clean
+  image in 20–30 steps because each step takes a larger, smarter jump than the original DDPM's
+  1,000; more steps add little but time.
+- **Guidance (CFG scale)** – classifier-free guidance: each step the model predicts the noise
+  with and without your prompt, and the difference is scaled by this number. 1 ignores the prompt
+  beyond the first guess; 5–9 follows it well; much higher burns colours and loses variety.
+- **Seed** – the number that makes the starting noise. The same seed, prompt and settings give
+  the same image, on any machine: that is how you make a favourite again or change one knob at a
+  time. Lock it to keep it; otherwise each run draws a new one. Image *i* of a batch uses seed+*i*.
+- **Width / Height** – in pixels, multiples of 8 (the VAE shrinks 8× per side). SD 1.5 was trained
+  at 512×512; far from it you get repeated subjects. "native" is the model's own size.
+- **Images per prompt** – made together in one batch: faster per image, more GPU memory.
+- **Sampler** – the numerical method that walks from noise to image (A1111's names). "a"
+  (ancestral) and SDE samplers add fresh noise each step, so their image changes with the step
+  count; the others converge.
+- **Clip skip** – use an earlier layer of the text encoder; 2 suits models trained that way
+  (many anime models), 1 is right for SD 1.5.
+- **LoRA** – small low-rank matrices trained on your own images and added to the attention
+  layers; the weight scales their effect (0 = off, 1 = as trained).
+"""
+
+LORA = """\
+# Training a LoRA (ctrl+t)
+
+A LoRA teaches the model a new subject or style from 5-50 of your images without changing its
+weights. Every original weight matrix W stays **frozen**; beside each attention projection of
+the UNet (to_q, to_k, to_v, to_out.0) sit two small matrices, and only they learn:
+
+    Y = W X + (alpha / r) · B A X        B: d×r, A: r×k
+
+B starts at zero, so training starts from the unchanged model. The **rank** r is tiny next to
+d and k (320-1280 in SD 1.5): a 640×640 projection has 409,600 weights, its rank-4 LoRA
+4·(640+640) = 5,120. Over the whole UNet that is about 0.8 M trainable parameters of 860 M
+(0.1 %): the file is a few MB, training fits a small GPU, and the base model never changes.
+**Alpha** scales the update by alpha/r (alpha = rank: scale 1).
+
+- **Data folder** – the images; each with a .txt caption beside it, or one **instance prompt**
+  for all ("a photo of sks dog": a rare word like *sks* becomes your subject's name).
+- **Steps, learning rate, schedule, warmup** – how long and how fast it learns; 500-2000 steps
+  at 1e-4 suit most subjects. The loss is noisy by nature (each step draws a random noise
+  level): watch the smoothed line and, better, the sample images of each validation round.
+- **Batch size, gradient accumulation** – images per optimizer step = batch × accumulation.
+- **Resolution** – the side images are cropped to; the model's own size is best.
+- **Mixed precision, gradient checkpointing** – less GPU memory for the same result.
+- **SNR gamma, noise offset** – a loss weighting that converges faster; darker darks.
+- **Checkpoint every** – escape cancels a run and always writes a checkpoint; pick it under
+  **Resume** to go on exactly where it stopped (raise Steps to train further).
+
+The finished LoRA lands in the session's loras/ folder in two formats (diffusers, and kohya for
+A1111/ComfyUI) and gets a weight slider under the parameters: 0 is off, 1 as trained, negative
+inverts it; space switches it on and off. Any other LoRA file can be added there by its path.
+"""
+
+KEYS = """\
+# Keys
+
+| key | does |
+|---|---|
+| ctrl+g, F5 | generate |
+| escape | cancel the running job (within one step; nothing half-made is kept) |
+| ctrl+r | reuse the seed of the selected image |
+| ctrl+f | rank the gallery by a text (CLIP) |
+| ctrl+o | open a session · ctrl+n new session |
+| ctrl+l | show or hide the log |
+| ctrl+t | train a LoRA (and back); there ctrl+g starts, escape cancels |
+| tab / shift+tab | move between prompt, parameters and gallery |
+| ←/→ on a slider | change it (shift: bigger steps); type digits and Enter to set a value |
+| arrows, Enter in the gallery | choose an image, open it in the viewer |
+| ctrl+p | command palette: every action, searchable |
+| f1 | this help · ctrl+q quit |
+
+In the viewer: **p** reuse all parameters, **s** reuse the seed, **c** copy the path,
+**delete** move the image to the session's trash (asks first), ←/→ previous/next, escape back.
+
+Everything is saved as it happens, in the session folder on the server: close the terminal (or
+lose the SSH link) and `genai-tui` opens the same session next time.
+"""
+
+RANKING = f"""\
+# Ranking with CLIP
+
+CLIP was trained on hundreds of millions of image–caption pairs to put an image and its caption
+close together in one embedding space. genai-tui embeds each new image and its prompt and shows
+the **CLIP score** on its thumbnail (★); the gallery puts the best first.
+
+{CLIP_SCORE_HELP}
+
+- **Best of** – make N images and keep the K best in the gallery; the rest are saved too, marked
+  hidden (press **h** in the gallery to show them).
+- **Rank by text** (ctrl+f) – score every image against any text, e.g. "a red circle" to find
+  the reddest circles; an empty text goes back to each image's own prompt.
+- **o** in the gallery switches between best-first and newest-first.
+
+The CLIP model used: {DEFAULT_CLIP_RULE}.
+"""
+
+HELP_MARKDOWN = KNOBS + "\n" + RANKING + "\n" + LORA + "\n" + KEYS

@@ -1,0 +1,77 @@
+"""Images in the terminal: which textual-image widget to use, and small thumbnails to feed it.
+
+textual-image picks a protocol once, when it is imported (Kitty TGP or Sixel by asking the
+terminal, else half-cell; Unicode when stdout is not a terminal), so it is imported before the
+app runs and `--images` chooses the widget class explicitly. Thumbnails are pre-scaled and
+cached: over SSH every render resends pixels, so they must be small.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+IMAGE_MODES = ("auto", "tgp", "sixel", "halfcell", "unicode")
+
+THUMB_PIXELS = 96
+"""Longest side of a gallery thumbnail, in pixels."""
+
+
+def image_widget_class(mode: str = "auto") -> Any:
+    """The textual-image widget class for `mode` (one of IMAGE_MODES)."""
+    import textual_image.widget as widgets
+
+    classes = {
+        "auto": widgets.Image,
+        "tgp": widgets.TGPImage,
+        "sixel": widgets.SixelImage,
+        "halfcell": widgets.HalfcellImage,
+        "unicode": widgets.UnicodeImage,
+    }
+    if mode not in classes:
+        raise ValueError(f"unknown image mode {mode!r}: use one of {', '.join(IMAGE_MODES)}")
+    return classes[mode]
+
+
+def show_picture(widget: Any, picture: Image.Image | None) -> None:
+    """Put a picture (or nothing) in a textual-image widget."""
+    widget.image = picture
+
+
+class ThumbnailCache:
+    """Pre-scaled thumbnails by path, least recently used dropped first."""
+
+    def __init__(self, size: int = THUMB_PIXELS, capacity: int = 400) -> None:
+        self._size = size
+        self._capacity = capacity
+        self._items: OrderedDict[Path, Image.Image] = OrderedDict()
+
+    def get(self, path: Path) -> Image.Image | None:
+        """The thumbnail of `path`, or None when the file is gone or unreadable."""
+        cached = self._items.get(path)
+        if cached is not None:
+            self._items.move_to_end(path)
+            return cached
+        try:
+            with Image.open(path) as source:
+                thumb = source.convert("RGB")
+        except (OSError, ValueError):
+            return None
+        thumb.thumbnail((self._size, self._size), Image.Resampling.LANCZOS)
+        if thumb.width < self._size // 2:
+            # Tiny images (the demo model draws 32 px) are blown up with hard edges, not blur.
+            scale = self._size // max(thumb.width, thumb.height)
+            thumb = thumb.resize(
+                (thumb.width * scale, thumb.height * scale), Image.Resampling.NEAREST
+            )
+        self._items[path] = thumb
+        if len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+        return thumb
+
+    def forget(self, path: Path) -> None:
+        """Drop a thumbnail (the image was deleted)."""
+        self._items.pop(path, None)

@@ -1,0 +1,366 @@
+"""The training screen: set up a LoRA run on a folder of images, start, watch, cancel, resume.
+
+The screen builds a TrainJob and hands it to the app's worker, then shows the events of that job
+(the app forwards every worker event to `show_event`; others are ignored). It is installed once
+and reused, so its loss curve and log survive going back to the main screen and returning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from genai_tui.engine.errors import BadInput
+from genai_tui.engine.lora.params import TARGET_MODULES, TrainParams, checkpoint_params
+from genai_tui.engine.params import LoadOptions
+from genai_tui.jobs.events import (
+    CheckpointSaved,
+    Event,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    JobWarning,
+    LoraReady,
+    TrainingStarted,
+    TrainStep,
+    ValidationImages,
+)
+from genai_tui.jobs.specs import Job, TrainJob
+from genai_tui.jobs.training import check_lora_name
+from genai_tui.session.store import SessionStore
+from genai_tui.ui.data_scan import scan_folder
+from genai_tui.ui.images import show_picture
+from genai_tui.ui.widgets.log_panel import LogPanel
+from genai_tui.ui.widgets.loss_plot import LossPlot
+from genai_tui.ui.widgets.preview import tile
+from genai_tui.ui.widgets.train_form import TrainForm
+
+IDLE_EXPLANATION = (
+    "LoRA keeps every weight of the model frozen and trains two small matrices per attention "
+    f"projection ({', '.join(TARGET_MODULES)}): W x becomes W x + B A x, B d×r and A r×k. "
+    "How many parameters that is shows here when the run starts."
+)
+
+
+def count(n: int) -> str:
+    """A parameter count as people say it: 0.8 M, 860 M, or 3,072."""
+    return f"{n / 1e6:.1f} M" if n >= 100_000 else f"{n:,}"
+
+
+def duration(seconds: float) -> str:
+    """Seconds as m:ss or h:mm:ss."""
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def explain(event: TrainingStarted, params: TrainParams | None) -> str:
+    """What this run trains, in numbers."""
+    share = event.trainable_share * 100
+    lines = [
+        f"training {count(event.trainable_params)} of {count(event.unet_params)} UNet "
+        f"parameters ({share:.2f} %)"
+    ]
+    if params is not None:
+        lines.append(
+            f"rank {params.rank}, alpha {params.alpha:g} (scale {params.scale:g}) on "
+            f"{', '.join(TARGET_MODULES)}; every other weight is frozen"
+        )
+    processes = f" × {event.processes} processes" if event.processes > 1 else ""
+    lines.append(
+        f"{event.images} images at {event.resolution} px on {event.device}{processes}; "
+        f"steps {event.start_step + 1}-{event.total_steps}"
+    )
+    return "\n".join(lines)
+
+
+def default_lora_name(folder: str) -> str:
+    """A LoRA name from a data folder's name (characters a LoRA name cannot hold become -)."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(folder).expanduser().resolve().name)
+    return name.strip("-.") or "lora"
+
+
+class TrainingScreen(Screen[None]):
+    """Train a LoRA: the form on the left, the live loss curve, samples and log on the right."""
+
+    CSS_PATH = "../styles/training.tcss"
+
+    BINDINGS = [
+        Binding(
+            "ctrl+g,f5",
+            "start",
+            "Start",
+            id="training.start",
+            priority=True,
+            tooltip="Start training (or resume the chosen checkpoint)",
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel/back",
+            id="training.cancel",
+            tooltip="Cancel the run (a checkpoint is written); when idle, back to the images",
+        ),
+        Binding("ctrl+t", "back", "Back", id="training.back", tooltip="Back to the main screen"),
+    ]
+
+    def __init__(
+        self,
+        image_class: Any,
+        *,
+        submit: Callable[[Job], str],
+        cancel: Callable[[str | None], bool],
+        store_getter: Callable[[], SessionStore | None],
+        model_ref_getter: Callable[[], str | None],
+        load: LoadOptions | None = None,
+    ) -> None:
+        super().__init__()
+        self._image_class = image_class
+        self._submit = submit
+        self._cancel = cancel
+        self._store_getter = store_getter
+        self._model_ref_getter = model_ref_getter
+        self._load = load or LoadOptions()
+        self._job_id: str | None = None
+        self._params: TrainParams | None = None
+        self._log_every = 1
+        self.running = False
+        """Whether the job this screen started is queued or running."""
+        self.last_step = 0
+        self._last_line = ""
+
+    @property
+    def job_id(self) -> str | None:
+        """The id of the last training job started here."""
+        return self._job_id
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="training-main"):
+            yield TrainForm(id="train-form")
+            with Vertical(id="training-live"):
+                with Horizontal(id="training-buttons"):
+                    yield Button("Start  ctrl+g", id="train-start", variant="primary")
+                    yield Button("Cancel  esc", id="train-cancel", variant="error")
+                    yield Button("Back  ctrl+t", id="train-back")
+                yield Static(IDLE_EXPLANATION, id="train-explain")
+                yield LossPlot(id="loss-plot")
+                yield Label("idle", id="train-progress")
+                with Horizontal(id="train-samples-row"):
+                    yield self._image_class(None, id="train-samples")
+                    yield Label("samples appear after each validation round", id="samples-caption")
+                yield LogPanel(id="train-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#train-form").border_title = "LoRA training"
+        self.query_one("#training-live").border_title = "Run"
+        self.refresh_checkpoints()
+        self.query_one("#data-folder", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_checkpoints()  # the session may have changed meanwhile
+
+    # -- the form ----------------------------------------------------------------------------------
+
+    def refresh_checkpoints(self) -> None:
+        """Fill the resume list from the session's runs."""
+        store = self._store_getter()
+        options: list[tuple[str, str]] = []
+        if store is not None:
+            for run in store.session.runs:
+                for folder in run.checkpoints:
+                    label = f"{run.lora} · {Path(folder).name} of {run.total_steps} ({run.status})"
+                    options.append((label, str(store.path / folder)))
+        self.query_one(TrainForm).set_checkpoints(options)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in {"data-folder", "instance-prompt"}:
+            self._check_data()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "caption-mode":
+            self._check_data()
+        elif event.select.id == "resume" and isinstance(event.value, str):
+            self._fill_from_checkpoint(Path(event.value))
+
+    def _fill_from_checkpoint(self, folder: Path) -> None:
+        form = self.query_one(TrainForm)
+        try:
+            form.load_params(checkpoint_params(folder))
+        except BadInput as error:
+            self.notify(f"{error}. {error.hint}", severity="error")
+            return
+        store = self._store_getter()
+        run = store.run(folder.parent.name) if store is not None else None
+        if run is not None:
+            self.query_one("#data-folder", Input).value = run.data
+            self.query_one("#lora-name", Input).value = run.lora
+        self.notify(f"settings of {folder.name} loaded: raise Steps to train further")
+
+    @work(exclusive=True, group="data-scan")
+    async def _check_data(self) -> None:
+        form = self.query_one(TrainForm)
+        folder = form.data_folder
+        scan = await asyncio.to_thread(scan_folder, Path(folder))  # a big folder takes a while
+        prompt = form.instance_prompt
+        form.show_data_status(scan.summary(prompt), scan.problem(prompt) is None)
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"train-start": self.action_start, "train-cancel": self.action_cancel}
+        actions.get(event.button.id or "", self.action_back)()
+
+    def action_start(self) -> None:
+        """Check the form and hand a TrainJob to the worker."""
+        if self.running:
+            self.notify("A training run is going: cancel it first (escape).", severity="warning")
+            return
+        store = self._store_getter()
+        if store is None:
+            self.notify("No session is open.", severity="error")
+            return
+        form = self.query_one(TrainForm)
+        scan = scan_folder(Path(form.data_folder))
+        problem = scan.problem(form.instance_prompt)
+        if problem:
+            form.show_data_status(problem, False)
+            self.notify(problem, title="Cannot train", severity="error", timeout=10)
+            return
+        try:
+            params = form.params()
+            name = check_lora_name(form.lora_name or default_lora_name(form.data_folder))
+        except BadInput as error:
+            hint = f"\n{error.hint}" if error.hint else ""
+            self.notify(f"{error}{hint}", title="Cannot train", severity="error", timeout=10)
+            return
+        job = TrainJob(
+            params,
+            str(scan.folder),
+            name,
+            store,
+            model=self._model_ref_getter(),
+            resume=form.resume,
+            load=self._load,
+        )
+        self._job_id = job.id
+        self._params = params
+        self._log_every = max(1, params.steps // 100)
+        self.running = True
+        self.last_step = 0
+        self._last_line = ""
+        self.query_one(LossPlot).reset(0, params.steps)
+        self.query_one("#train-explain", Static).update(IDLE_EXPLANATION)
+        self._submit(job)
+        self._progress("queued: loading the model and the data comes first")
+        self.log_line(f"queued {job.title} ({len(scan.images)} images)")
+
+    def action_cancel(self) -> None:
+        """Cancel the run (it writes a checkpoint); when nothing runs, go back."""
+        if self.running and self._job_id is not None:
+            if self._cancel(self._job_id):
+                self._progress("cancelling after this step; a checkpoint is written")
+                self.log_line("cancelling: the run stops after this step", "warning")
+            return
+        self.action_back()
+
+    def action_back(self) -> None:
+        """Back to the main screen; the run goes on and this screen keeps its state."""
+        if self.app.screen is self and len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def log_line(self, text: str, level: str = "info") -> None:
+        """Write to the training log."""
+        self.query_one("#train-log", LogPanel).add(text, level)
+
+    def _progress(self, text: str) -> None:
+        self.query_one("#train-progress", Label).update(text)
+
+    def show_event(self, event: Event) -> None:
+        """Show a worker event if it belongs to this screen's job (the app sends them all)."""
+        if self._job_id is None or event.job_id != self._job_id:
+            return
+        if isinstance(event, TrainStep):
+            self._step(event)
+        elif isinstance(event, TrainingStarted):
+            self.query_one("#train-explain", Static).update(explain(event, self._params))
+            self.query_one(LossPlot).reset(event.start_step, event.total_steps)
+            self._log_every = max(1, event.total_steps // 100)
+            self.log_line(f"run {event.run}: {explain(event, self._params).splitlines()[0]}", "ok")
+        elif isinstance(event, ValidationImages):
+            self._samples(event)
+        elif isinstance(event, CheckpointSaved):
+            self.log_line(f"checkpoint at step {event.step}: {event.path}", "ok")
+            self.refresh_checkpoints()
+        elif isinstance(event, LoraReady):
+            record = event.record
+            self.log_line(f"LoRA {record.name} is ready: {event.path}", "ok")
+            self.notify(f"LoRA {record.name} is ready: its weight slider is in the parameters")
+        elif isinstance(event, JobWarning):
+            self.log_line(event.message, "warning")
+        elif isinstance(event, JobStarted):
+            self.log_line(f"started {event.title}")
+            self._progress("loading the model and the data…")
+        else:
+            self._ended(event)
+
+    def _step(self, event: TrainStep) -> None:
+        self.last_step = event.step
+        self.query_one(LossPlot).add(event.step, event.loss)
+        line = (
+            f"step {event.step}/{event.total} · loss {event.loss:.4f} · lr {event.lr:.2e} · "
+            f"{event.rate:.2f} it/s · ETA {duration(event.eta)}"
+        )
+        self._progress(line)
+        self._last_line = line
+        if event.step % self._log_every == 0 or event.step == event.total:
+            self.log_line(line)
+
+    def _samples(self, event: ValidationImages) -> None:
+        pictures: list[Image.Image] = []
+        for path in event.paths:
+            try:
+                with Image.open(path) as image:
+                    pictures.append(image.convert("RGB"))
+            except OSError:
+                continue
+        if pictures:
+            show_picture(self.query_one("#train-samples"), tile(pictures))
+        prompts = "; ".join(dict.fromkeys(r.prompt for r in event.records))
+        caption = f"samples at step {event.step}: {prompts}"
+        self.query_one("#samples-caption", Label).update(caption)
+        self.log_line(f"{len(event.paths)} samples at step {event.step}", "ok")
+
+    def _ended(self, event: Event) -> None:
+        if isinstance(event, JobFinished):
+            self.log_line(f"training done in {duration(event.seconds)}", "ok")
+            self._progress(f"done in {duration(event.seconds)} · {self._last_line}")
+        elif isinstance(event, JobCancelled):
+            self.log_line(
+                f"cancelled at step {self.last_step}; its checkpoint is in the Resume list",
+                "warning",
+            )
+            self._progress(f"cancelled at step {self.last_step}")
+            self.refresh_checkpoints()
+        elif isinstance(event, JobFailed):
+            hint = f" ({event.hint})" if event.hint else ""
+            self.log_line(f"failed: {event.error}{hint}", "error")
+            self._progress(f"failed: {event.error}")
+        else:
+            return
+        self.running = False

@@ -1,0 +1,82 @@
+"""The preview pane: the image forming at every step, with a progress bar, step count and rate."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PIL import Image
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.widgets import Label, ProgressBar
+
+from genai_tui.ui.images import show_picture
+
+PREVIEW_INTERVAL = 0.15
+"""Seconds between preview redraws: each one resends pixels, which is dear over SSH."""
+
+
+def tile(images: list[Image.Image], size: int = 64) -> Image.Image:
+    """Lay a batch out side by side (up to 4 a row), each scaled to `size` with hard edges."""
+    columns = min(4, len(images))
+    rows = (len(images) + columns - 1) // columns
+    sheet = Image.new("RGB", (columns * size, rows * size), "black")
+    for index, image in enumerate(images):
+        cell = image.convert("RGB").resize((size, size), Image.Resampling.NEAREST)
+        sheet.paste(cell, ((index % columns) * size, (index // columns) * size))
+    return sheet
+
+
+class PreviewPane(Vertical):
+    """Shows denoising previews while a job runs and the finished image after."""
+
+    DEFAULT_CSS = """
+    PreviewPane { height: 1fr; border: round $primary; border-title-color: $text; }
+    PreviewPane #preview-image { height: 1fr; width: 1fr; }
+    PreviewPane #preview-status { height: 1; color: $text-muted; }
+    PreviewPane ProgressBar { height: 1; }
+    """
+
+    def __init__(self, image_class: Any, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._image_class = image_class
+        self._last_draw = 0.0
+        self.border_title = "Preview"
+
+    def on_mount(self) -> None:
+        self.reset_progress()
+
+    def compose(self) -> ComposeResult:
+        yield self._image_class(None, id="preview-image")
+        with Center():
+            yield ProgressBar(total=100, show_eta=False, id="preview-progress")
+        yield Label("idle", id="preview-status")
+
+    def show_step(
+        self, step: int, total: int, rate: float, previews: tuple[Image.Image, ...]
+    ) -> None:
+        """A step finished: move the bar and, at most every PREVIEW_INTERVAL, redraw."""
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=total, progress=step)
+        per = f" · {rate:.2f} it/s" if rate else ""
+        self.query_one("#preview-status", Label).update(f"denoising: step {step}/{total}{per}")
+        now = time.monotonic()
+        if previews and (now - self._last_draw >= PREVIEW_INTERVAL or step == total):
+            self._last_draw = now
+            show_picture(self.query_one("#preview-image"), tile(list(previews)))
+
+    def show_image(self, image: Image.Image, caption: str) -> None:
+        """Show a finished image."""
+        show_picture(self.query_one("#preview-image"), image)
+        self.query_one("#preview-status", Label).update(caption)
+
+    def show_status(self, text: str) -> None:
+        """A one-line state: loading, cancelled, failed, idle."""
+        self.query_one("#preview-status", Label).update(text)
+
+    def reset_progress(self) -> None:
+        """Hide the bar between jobs (an indeterminate bar would animate, and redraw, forever)."""
+        bar = self.query_one(ProgressBar)
+        bar.update(total=100, progress=0)
+        bar.display = False

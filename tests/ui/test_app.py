@@ -1,0 +1,208 @@
+"""The app as a user drives it: type, generate, watch, open, reuse, cancel, reopen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Input
+
+from genai_tui.jobs.events import Progress
+from genai_tui.ui.app import GenaiApp
+from genai_tui.ui.screens.help import HelpScreen
+from genai_tui.ui.screens.viewer import ViewerScreen
+from genai_tui.ui.widgets.gallery import Gallery
+from genai_tui.ui.widgets.param_panel import ParamPanel
+from genai_tui.ui.widgets.prompt_editor import PromptEditor
+from genai_tui.ui.widgets.slider import Slider
+from genai_tui.ui.widgets.status_header import StatusHeader
+from tests.ui.conftest import wait_for, wait_ready
+
+AppFactory = Callable[..., GenaiApp]
+
+
+async def test_opens_with_the_prompt_focused_and_the_session_in_the_header(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        assert isinstance(app.focused, PromptEditor) and app.focused.id == "prompt"
+        assert app.query_one(StatusHeader).session == "test"
+        await wait_ready(pilot)
+        assert app.query_one(StatusHeader).model.startswith("tiny-sd")
+
+
+async def test_type_generate_and_thumbnails_arrive(make_app: AppFactory, tmp_path: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press(*"a red circle")
+        app.query_one("#batch", Slider).set_value(2)
+        app.query_one("#steps", Slider).set_value(4)
+        await pilot.press("ctrl+g")
+        gallery = app.query_one(Gallery)
+        await wait_for(pilot, lambda: len(gallery.records) == 2 and not app.worker.busy)
+        for record in gallery.records:
+            assert (tmp_path / "sessions" / "test" / record.file).is_file()
+            assert record.prompt == "a red circle" and record.steps == 4
+        assert gallery.records[0].seed == gallery.records[1].seed + 1  # newest first
+
+
+async def test_open_the_viewer_and_reuse_a_seed(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press(*"a blue square")
+        app.query_one("#steps", Slider).set_value(3)
+        await pilot.press("ctrl+g")
+        gallery = app.query_one(Gallery)
+        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.worker.busy)
+        gallery.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, ViewerScreen)
+        await pilot.press("s")
+        assert not isinstance(app.screen, ViewerScreen)
+        panel = app.query_one(ParamPanel)
+        assert panel.seed == gallery.records[0].seed
+        assert panel.read("", "").seed_locked
+
+
+async def test_cancel_mid_way_keeps_nothing(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press(*"a tree")
+        app.query_one("#steps", Slider).set_value(150)
+        steps: list[int] = []
+        original = app.events.handle
+
+        def spy(event: object) -> None:
+            if isinstance(event, Progress):
+                steps.append(event.step)
+            original(event)  # type: ignore[arg-type]
+
+        app.events.handle = spy  # type: ignore[method-assign]
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: len(steps) >= 2)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.worker.busy)
+        assert max(steps) < 150
+        assert app.query_one(Gallery).records == []
+        assert "cancelled" in str(app.query_one("#preview-status").render())
+
+
+async def test_a_failing_job_leaves_the_app_usable(
+    make_app: AppFactory, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    app = make_app(model=str(tmp_path / "missing.safetensors"))
+    async with app.run_test(size=(140, 42)) as pilot:
+        await wait_for(pilot, lambda: not app.worker.busy and bool(app._notifications))
+        assert any("missing.safetensors" in n.message for n in app._notifications)
+        app.model_ref = str(tiny_model_dir)  # as if the user picked another model
+        await pilot.press(*"a dog", "ctrl+g")
+        gallery = app.query_one(Gallery)
+        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.worker.busy, 120)
+
+
+async def test_reopening_restores_the_session(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press(*"a yellow star")
+        app.query_one("#steps", Slider).set_value(3)
+        await pilot.press("ctrl+g")
+        await wait_for(
+            pilot, lambda: len(app.query_one(Gallery).records) == 1 and not app.worker.busy
+        )
+        app.query_one("#negative", PromptEditor).load_text("blurry")
+        app.query_one("#cfg", Slider).set_value(9.5, notify=True)
+        await pilot.press("ctrl+q")
+    again = make_app()
+    async with again.run_test(size=(140, 42)) as pilot:
+        assert again.query_one("#prompt", PromptEditor).text == "a yellow star"
+        assert again.query_one("#negative", PromptEditor).text == "blurry"
+        assert again.query_one("#cfg", Slider).value == 9.5
+        assert again.query_one("#steps", Slider).value == 3
+        assert len(again.query_one(Gallery).records) == 1
+        assert again.query_one("#prompt", PromptEditor).prompt_history == ["a yellow star"]
+        await wait_ready(pilot)
+
+
+async def test_prompt_history_walks_with_up_and_down(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        editor = app.query_one("#prompt", PromptEditor)
+        editor.set_history(["first prompt", "second prompt"])
+        await pilot.press(*"draft")
+        await pilot.press("up")
+        assert editor.text == "second prompt"
+        await pilot.press("up")
+        assert editor.text == "first prompt"
+        await pilot.press("down", "down")
+        assert editor.text == "draft"
+        await wait_ready(pilot)
+
+
+async def test_sliders_move_with_arrows_and_take_typed_values(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        steps = app.query_one("#steps", Slider)
+        steps.focus()
+        await pilot.press("right")
+        assert steps.value == 26
+        await pilot.press("shift+right")
+        assert steps.value == 36
+        await pilot.press("1", "2", "enter")
+        assert steps.value == 12
+        await pilot.press("9", "9", "9", "enter")
+        assert steps.value == 150  # clamped to the range
+        cfg = app.query_one("#cfg", Slider)
+        cfg.focus()
+        await pilot.press("left")
+        assert cfg.value == 6.5
+        await wait_ready(pilot)
+
+
+async def test_delete_from_the_viewer_moves_the_file_to_trash(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press(*"a cat")
+        app.query_one("#steps", Slider).set_value(2)
+        await pilot.press("ctrl+g")
+        gallery = app.query_one(Gallery)
+        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.worker.busy)
+        name = Path(gallery.records[0].file).name
+        gallery.focus()
+        await pilot.press("enter", "delete", "y")
+        await pilot.pause()
+        assert gallery.records == []
+        assert (tmp_path / "sessions" / "test" / "trash" / name).is_file()
+
+
+async def test_help_explains_the_knobs(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await wait_ready(pilot)
+
+
+async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Generate", "Cancel", "Reuse seed", "Open", "New", "Log", "Help"} <= titles
+        await wait_ready(pilot)
+
+
+async def test_a_bad_seed_field_falls_back_to_random(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        app.query_one("#seed", Input).value = "99999999999"
+        assert app.query_one(ParamPanel).seed == -1
+        await wait_ready(pilot)

@@ -1,0 +1,106 @@
+"""What the screens look like: main screen after a generation, viewer, help, session picker.
+
+Times, durations and paths are pinned so a screen compares equal run after run; images are
+drawn as half-cell text so they are part of the snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from genai_tui.session import models
+from genai_tui.ui import events_view
+from genai_tui.ui.app import AppOptions, GenaiApp
+from genai_tui.ui.widgets.gallery import Gallery
+from genai_tui.ui.widgets.slider import Slider
+from tests.ui.conftest import wait_for, wait_ready
+
+SIZE = (150, 46)
+
+
+class PinnedTime(datetime):
+    @classmethod
+    def now(cls, tz: Any = None) -> PinnedTime:
+        return cls(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def snapshot_app(
+    tmp_path: Path, tiny_model_dir: Path, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], GenaiApp]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(models, "datetime", PinnedTime)
+    monkeypatch.setattr(events_view, "seconds", lambda value: "1.0 s")
+
+    def build() -> GenaiApp:
+        return GenaiApp(
+            AppOptions(
+                sessions_root=tmp_path / "sessions",
+                session="snap",
+                model=str(tiny_model_dir),
+                images="halfcell",
+                clip=str(tiny_clip_dir),
+            )
+        )
+
+    return build
+
+
+async def generate_two(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, GenaiApp)
+    await wait_ready(pilot)
+    await pilot.press(*"a red circle on a white background")
+    app.query_one("#seed").value = "42"  # type: ignore[attr-defined]
+    app.query_one("#steps", Slider).set_value(6)
+    app.query_one("#batch", Slider).set_value(2)
+    await pilot.press("ctrl+g")
+    gallery = app.query_one(Gallery)
+    await wait_for(
+        pilot,
+        lambda: (
+            len(gallery.records) == 2
+            and all(r.clip_score is not None for r in gallery.records)
+            and not app.worker.busy
+        ),
+    )
+    app.clear_notifications()
+    await pilot.pause(0.3)
+
+
+def test_main_screen_after_a_generation(snap_compare: Any, snapshot_app: Any) -> None:
+    assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=generate_two)
+
+
+def test_image_viewer(snap_compare: Any, snapshot_app: Any) -> None:
+    async def open_viewer(pilot: Pilot[None]) -> None:
+        await generate_two(pilot)
+        pilot.app.query_one(Gallery).focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+
+    assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=open_viewer)
+
+
+def test_help_screen(snap_compare: Any, snapshot_app: Any) -> None:
+    async def open_help(pilot: Pilot[None]) -> None:
+        await wait_ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+
+    assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=open_help)
+
+
+def test_session_picker(snap_compare: Any, snapshot_app: Any) -> None:
+    async def open_picker(pilot: Pilot[None]) -> None:
+        await generate_two(pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.5)
+
+    assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=open_picker)

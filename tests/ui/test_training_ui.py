@@ -1,0 +1,209 @@
+"""Training a LoRA from the app: the form, the live curve, cancel and resume, the LoRA sliders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+from textual.widgets import Input, Select
+
+from genai_tui.engine.params import LoraWeight
+from genai_tui.ui.app import GenaiApp
+from genai_tui.ui.screens.training import TrainingScreen
+from genai_tui.ui.widgets.log_panel import LogPanel
+from genai_tui.ui.widgets.lora_panel import LoraPanel, lora_weights
+from genai_tui.ui.widgets.lora_slider import LoraSlider
+from genai_tui.ui.widgets.loss_plot import LossPlot
+from genai_tui.ui.widgets.slider import Slider
+from genai_tui.ui.widgets.train_form import TrainForm
+from tests.fixtures.lora_data import make_lora_data, single_thread
+from tests.ui.conftest import wait_for, wait_ready
+
+one_thread = pytest.fixture(scope="module", autouse=True)(single_thread)
+
+AppFactory = Callable[..., GenaiApp]
+SIZE = (160, 50)
+
+
+def log_text(panel: LogPanel) -> str:
+    return "\n".join(strip.text for strip in panel.lines)
+
+
+def status_text(screen: TrainingScreen) -> str:
+    return str(screen.query_one("#data-status").render())
+
+
+async def open_training(pilot) -> TrainingScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("ctrl+t")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, TrainingScreen)
+    return screen
+
+
+def fill_form(screen: TrainingScreen, data: Path, name: str, **knobs: float) -> None:
+    form = screen.query_one(TrainForm)
+    screen.query_one("#data-folder", Input).value = str(data)
+    screen.query_one("#lora-name", Input).value = name
+    screen.query_one("#knob-learning_rate", Input).value = "5e-2"
+    screen.query_one("#knob-validation_prompts", Input).value = "a red sks circle"
+    values = {"rank": 4, "alpha": 2, "validation_steps": 2, **knobs}
+    for field, value in values.items():
+        form.set_knob(field, value)
+
+
+async def test_train_watch_the_curve_and_use_the_lora(
+    make_training_app: AppFactory, tmp_path: Path
+) -> None:
+    data = make_lora_data(tmp_path / "data")
+    app = make_training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        screen = await open_training(pilot)
+        fill_form(screen, data, "circles", steps=4, validation_every=2, checkpoint_every=2)
+        await wait_for(pilot, lambda: "4 images, 4 captions" in status_text(screen))
+        await pilot.press("ctrl+g")
+        assert screen.running and screen.job_id is not None
+        await wait_for(pilot, lambda: not screen.running, 180)
+
+        log = log_text(screen.query_one("#train-log", LogPanel))
+        assert "failed" not in log, log
+        assert "step 4/4" in log and "loss" in log
+        assert "LoRA circles is ready" in log
+        plot = screen.query_one(LossPlot)
+        assert plot.steps[-1] == 4 and len(plot.smoothed) == len(plot.losses)
+        assert "step 4/4" in str(screen.query_one("#train-progress").render())
+        explained = str(screen.query_one("#train-explain").render())
+        assert "UNet parameters" in explained and "%" in explained
+        assert "samples at step 4" in str(screen.query_one("#samples-caption").render())
+
+        await pilot.press("ctrl+t")  # back; the screen and its log stay
+        assert not isinstance(app.screen, TrainingScreen)
+        panel = app.query_one(LoraPanel)
+        await wait_for(pilot, lambda: len(app.query(LoraSlider)) == 1)
+        slider = app.query_one(LoraSlider)
+        assert slider.name_or_path == "circles" and slider.value == 0
+        assert panel.selected() == ()
+        slider.focus()
+        await pilot.press("space")  # switched on at the default weight
+        assert panel.selected() == (LoraWeight("circles", 0.8),)
+        await pilot.press("right")
+        assert panel.selected() == (LoraWeight("circles", 0.85),)
+        assert lora_weights(app.editor_state()) == (LoraWeight("circles", 0.85),)
+
+        await pilot.press("ctrl+t")
+        assert app.screen is screen and screen.query_one(LossPlot).steps[-1] == 4
+        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+q")
+
+    saved = json.loads((tmp_path / "sessions" / "test" / "session.json").read_text())
+    assert saved["editor"]["loras"] == {"circles": 0.85}
+    again = make_training_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(again.query(LoraSlider)) == 1)
+        assert again.query_one(LoraSlider).value == 0.85
+        assert again.query_one(LoraPanel).selected() == (LoraWeight("circles", 0.85),)
+        await wait_ready(pilot)
+
+
+async def test_cancel_writes_a_checkpoint_that_can_be_resumed(
+    make_training_app: AppFactory, tmp_path: Path
+) -> None:
+    data = make_lora_data(tmp_path / "data")
+    app = make_training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        screen = await open_training(pilot)
+        fill_form(screen, data, "stopped", steps=500)
+        await pilot.press("ctrl+g")
+        plot = screen.query_one(LossPlot)
+        await wait_for(pilot, lambda: len(plot.steps) >= 2, 120)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.running, 120)
+        assert isinstance(app.screen, TrainingScreen)  # escape cancelled; it did not leave
+        log = log_text(screen.query_one("#train-log", LogPanel))
+        assert "cancelled at step" in log and "checkpoint at step" in log
+
+        resume = screen.query_one("#resume", Select)
+        options = [folder for _label, folder in screen.query_one(TrainForm).checkpoints]
+        assert len(options) == 1 and "checkpoint-" in options[0]
+        screen.query_one("#data-folder", Input).value = ""
+        resume.value = options[0]
+        await pilot.pause()
+        assert screen.query_one("#data-folder", Input).value == str(data.resolve())
+        assert screen.query_one("#lora-name", Input).value == "stopped"
+        assert screen.query_one("#knob-steps", Slider).value == 500
+        assert screen.query_one(TrainForm).resume == options[0]
+        await pilot.press("escape")  # idle: back to the main screen
+        assert not isinstance(app.screen, TrainingScreen)
+
+
+async def test_a_bad_data_folder_is_explained_and_nothing_starts(
+    make_training_app: AppFactory, tmp_path: Path
+) -> None:
+    app = make_training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_training(pilot)
+        folder = screen.query_one("#data-folder", Input)
+        folder.value = str(tmp_path / "missing")
+        await wait_for(pilot, lambda: "no such folder" in status_text(screen))
+        await pilot.press("ctrl+g")
+        assert screen.job_id is None
+        assert any("no such folder" in n.message for n in app._notifications)
+
+        mixed = make_lora_data(tmp_path / "mixed", captions=False)
+        (mixed / "notes.png").write_bytes(b"not really a png")
+        folder.value = str(mixed)
+        await wait_for(pilot, lambda: "no .txt caption" in status_text(screen))
+        assert "skipped, not readable images: notes.png" in status_text(screen)
+        assert "4 images, 0 captions" in status_text(screen)
+
+        screen.query_one("#caption-mode", Select).value = "instance"
+        screen.query_one("#instance-prompt", Input).value = "a sks circle"
+        await wait_for(pilot, lambda: "no .txt caption" not in status_text(screen))
+        assert screen.query_one(TrainForm).params().instance_prompt == "a sks circle"
+
+        screen.query_one("#knob-learning_rate", Input).value = "fast"
+        await pilot.press("ctrl+g")
+        assert screen.job_id is None
+        assert any("learning rate" in n.message for n in app._notifications)
+        await wait_ready(pilot)
+
+
+async def test_a_lora_file_gets_a_slider_and_is_saved(
+    make_training_app: AppFactory, tmp_path: Path
+) -> None:
+    lora = tmp_path / "style.safetensors"
+    save_file({"lora_unet_x.lora_down.weight": np.zeros((1, 1), np.float32)}, str(lora))
+    other = tmp_path / "plain.safetensors"
+    save_file({"weight": np.zeros((1, 1), np.float32)}, str(other))
+    app = make_training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(LoraPanel)
+        field = app.query_one("#lora-path", Input)
+        field.focus()
+        field.value = str(other)
+        await pilot.press("enter")
+        assert "holds no LoRA weights" in str(app.query_one("#lora-error").render())
+        field.value = str(lora)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(app.query(LoraSlider)) == 1)
+        assert panel.selected() == (LoraWeight(str(lora), 0.8),)
+        assert field.value == ""
+        slider = app.query_one(LoraSlider)
+        slider.focus()
+        await pilot.press("space")  # off, but the file keeps its slider
+        assert panel.selected() == ()
+        await wait_ready(pilot)
+        await pilot.press("ctrl+q")
+    saved = json.loads((tmp_path / "sessions" / "test" / "session.json").read_text())
+    assert saved["editor"]["loras"] == {str(lora): 0.0}
+    again = make_training_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(again.query(LoraSlider)) == 1)
+        assert again.query_one(LoraSlider).name_or_path == str(lora)
+        await wait_ready(pilot)
