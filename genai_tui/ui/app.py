@@ -31,6 +31,7 @@ from genai_tui.session.store import SessionError, SessionStore, most_recent, val
 from genai_tui.ui.events_view import EventsView
 from genai_tui.ui.images import image_widget_class
 from genai_tui.ui.messages import WorkerEvent
+from genai_tui.ui.paths import shown_path
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.help import HelpScreen
 from genai_tui.ui.screens.session_picker import SessionPicker
@@ -43,15 +44,6 @@ from genai_tui.ui.widgets.param_panel import ParamPanel
 from genai_tui.ui.widgets.preview import PreviewPane
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.status_header import StatusHeader
-
-
-def shown_path(path: Path) -> str:
-    """A path as short as it can be said: relative to the working folder, or from ~."""
-    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
-        if path.is_relative_to(base):
-            return prefix + str(path.relative_to(base))
-    return str(path)
-
 
 SAVE_DELAY = 0.5
 """Seconds of quiet after an edit before the editor state is written to session.json."""

@@ -22,6 +22,7 @@ from genai_tui.jobs.events import (
     Progress,
     TrainStep,
 )
+from genai_tui.ui import paths
 from genai_tui.ui.training_link import forward_event
 from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.preview import PreviewPane
@@ -29,11 +30,6 @@ from genai_tui.ui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
     from genai_tui.ui.app import GenaiApp
-
-
-def seconds(value: float) -> str:
-    """A duration for the log ("2.4 s"); tests pin it so screens compare equal between runs."""
-    return f"{value:.1f} s"
 
 
 class EventsView:
@@ -83,13 +79,15 @@ class EventsView:
                     "ok",
                 )
         elif isinstance(event, ClipLoaded):
-            app.log_line(f"CLIP {event.name} on {event.device} in {seconds(event.seconds)}", "ok")
+            app.log_line(
+                f"CLIP {event.name} on {event.device} in {paths.duration(event.seconds)}", "ok"
+            )
         elif isinstance(event, JobWarning):
             app.notify(event.message, severity="warning", timeout=8)
             app.log_line(event.message, "warning")
         elif isinstance(event, JobFinished):
             header.state = "idle" if not app.worker.busy else header.state
-            app.log_line(f"done in {seconds(event.seconds)}", "ok")
+            app.log_line(f"done in {paths.duration(event.seconds)}", "ok")
         elif isinstance(event, JobCancelled):
             header.state = "idle"
             preview.reset_progress()
@@ -130,7 +128,8 @@ class EventsView:
         app.model_ref = event.ref
         app.query_one(PreviewPane).show_status(f"{event.name} ready on {event.device}")
         app.log_line(
-            f"loaded {event.name} on {event.device} ({event.dtype}) in {seconds(event.seconds)}",
+            f"loaded {event.name} on {event.device} ({event.dtype}) "
+            f"in {paths.duration(event.seconds)}",
             "ok",
         )
         if event.ref == "demo" and app.options.model is None and event.device == "cpu":

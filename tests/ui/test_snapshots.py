@@ -15,8 +15,9 @@ import pytest
 from textual.pilot import Pilot
 
 from genai_tui.session import models
-from genai_tui.ui import events_view
+from genai_tui.ui import paths
 from genai_tui.ui.app import AppOptions, GenaiApp
+from genai_tui.ui.screens.viewer import ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.slider import Slider
 from tests.ui.conftest import wait_for, wait_ready
@@ -36,7 +37,7 @@ def snapshot_app(
 ) -> Callable[[], GenaiApp]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(models, "datetime", PinnedTime)
-    monkeypatch.setattr(events_view, "seconds", lambda value: "1.0 s")
+    monkeypatch.setattr(paths, "duration", lambda value: "1.0 s")
 
     def build() -> GenaiApp:
         return GenaiApp(
@@ -82,7 +83,9 @@ def test_image_viewer(snap_compare: Any, snapshot_app: Any) -> None:
     async def open_viewer(pilot: Pilot[None]) -> None:
         await generate_two(pilot)
         pilot.app.query_one(Gallery).focus()
+        await pilot.pause()
         await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ViewerScreen))
         await pilot.pause(0.3)
 
     assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=open_viewer)

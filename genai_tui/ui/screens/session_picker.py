@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label
 
 from genai_tui.session.store import SessionStore, SessionSummary, list_sessions
 from genai_tui.ui.images import ThumbnailCache, show_picture
+from genai_tui.ui.paths import shown_path
 
 
 def latest_image(summary: SessionSummary) -> Path | None:
@@ -51,7 +52,7 @@ class SessionPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Sessions in {self._root}", id="picker-title")
+            yield Label(f"Sessions in {shown_path(self._root)}", id="picker-title")
             with Horizontal():
                 yield DataTable(cursor_type="row", zebra_stripes=True)
                 yield self._image_class(None, id="picker-thumb")
