@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=2, help="concept: images per prompt")
+    parser.add_argument("--weight", type=float, default=0.8, help="concept: LoRA weight after")
     parser.add_argument("--variant", default="ours", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode == "concept":
@@ -102,7 +103,7 @@ def concept(args: argparse.Namespace) -> None:
         exported = export_lora(
             trained.adapter, trained.adapter_config, Path(tmp) / "lora", "concept", {}
         )
-        after = recognised((LoraWeight(str(exported.webui_file)),))
+        after = recognised((LoraWeight(str(exported.webui_file), args.weight),))
     print(
         f"training: {params.steps} steps, batch {params.batch_size}, rank {params.rank}, "
         f"lr {params.learning_rate:g}: {seconds:.1f} s wall (goal <= 180 s), "
@@ -111,7 +112,8 @@ def concept(args: argparse.Namespace) -> None:
     count = len(prompts) * args.seeds
     print(
         f"demo CLIP reads '{world.HELD_OUT_SHAPE}' in {100 * before:.0f} % of {count} "
-        f"trigger-word images before (goal <= 20 %), {100 * after:.0f} % after (goal >= 80 %)"
+        f"trigger-word images before (goal <= 20 %), {100 * after:.0f} % after at LoRA weight "
+        f"{args.weight:g} (goal >= 80 %)"
     )
 
 

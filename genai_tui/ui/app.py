@@ -33,7 +33,6 @@ from genai_tui.ui.images import image_widget_class
 from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.paths import shown_path
 from genai_tui.ui.screens.dialogs import NameDialog
-from genai_tui.ui.screens.help import HelpScreen
 from genai_tui.ui.screens.session_picker import SessionPicker
 from genai_tui.ui.screens.viewer import ViewerChoice, ViewerScreen
 from genai_tui.ui.training_link import blocked_on_training, open_training
@@ -320,6 +319,9 @@ class GenaiApp(App[None]):
         self.query_one(LogPanel).toggle_class("hidden")
 
     def action_help(self) -> None:
+        # Imported on first use: the Markdown widget is not needed for the first frame.
+        from genai_tui.ui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_open_session(self) -> None:

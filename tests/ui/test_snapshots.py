@@ -19,6 +19,7 @@ from genai_tui.ui import paths
 from genai_tui.ui.app import AppOptions, GenaiApp
 from genai_tui.ui.screens.viewer import ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery
+from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.slider import Slider
 from tests.ui.conftest import wait_for, wait_ready
 
@@ -53,10 +54,17 @@ def snapshot_app(
     return build
 
 
+async def steady(pilot: Pilot[None]) -> None:
+    """The model loaded and the text cursors not blinking (a blink is a different screen)."""
+    await wait_ready(pilot)
+    for editor in pilot.app.query(PromptEditor):
+        editor.cursor_blink = False
+
+
 async def generate_two(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, GenaiApp)
-    await wait_ready(pilot)
+    await steady(pilot)
     await pilot.press(*"a red circle on a white background")
     app.query_one("#seed").value = "42"  # type: ignore[attr-defined]
     app.query_one("#steps", Slider).set_value(6)
@@ -93,7 +101,7 @@ def test_image_viewer(snap_compare: Any, snapshot_app: Any) -> None:
 
 def test_help_screen(snap_compare: Any, snapshot_app: Any) -> None:
     async def open_help(pilot: Pilot[None]) -> None:
-        await wait_ready(pilot)
+        await steady(pilot)
         await pilot.press("f1")
         await pilot.pause(0.3)
 
