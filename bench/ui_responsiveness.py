@@ -69,12 +69,18 @@ def read_until(fd: int, needle: bytes, timeout: float) -> tuple[float, bytes]:
     raise TimeoutError(f"{needle!r} not seen within {timeout} s")
 
 
-def stop(pid: int, fd: int) -> None:
+def stop(pid: int, fd: int) -> float:
+    """SIGTERM the app, as a closing terminal would, reading its output until it exits."""
+    started = time.perf_counter()
     os.kill(pid, signal.SIGTERM)
     try:
-        os.waitpid(pid, 0)
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
+            drain(fd, 0.05)  # an app blocked writing to an unread terminal could not exit
+            if time.perf_counter() - started > 60:
+                os.kill(pid, signal.SIGKILL)
     finally:
         os.close(fd)
+    return time.perf_counter() - started
 
 
 def drain(fd: int, seconds: float) -> None:
@@ -95,16 +101,19 @@ def main() -> None:
     args = parser.parse_args()
     os.chdir(ROOT)
     sessions = Path(tempfile.mkdtemp())
-    firsts = []
+    firsts: list[float] = []
+    exits: list[float] = []
     for run in range(args.runs):
         pid, fd, started = spawn(["--model", args.model, "--session", f"start{run}"], sessions)
         seen_at, _ = read_until(fd, b"session:", 60)
         firsts.append(seen_at - started)
-        stop(pid, fd)
+        read_until(fd, b"ready", 120)
+        exits.append(stop(pid, fd))
     print(
         f"first frame after process start: median {statistics.median(firsts):.3f} s "
         f"(runs: {', '.join(f'{t:.3f}' for t in firsts)})"
     )
+    print(f"exit after SIGTERM (model loaded): median {statistics.median(exits):.2f} s")
 
     pid, fd, _ = spawn(["--model", args.model, "--session", "typing"], sessions)
     read_until(fd, b"ready", 120)  # the model is loaded

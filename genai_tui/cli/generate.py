@@ -13,6 +13,7 @@ from genai_tui.cli.clip_options import add_generate_scoring_options, scoring_fie
 from genai_tui.cli.options import (
     ExitCode,
     add_load_options,
+    add_session_name_option,
     add_session_options,
     fail,
     load_options,
@@ -38,8 +39,6 @@ from genai_tui.jobs.hints import USER_FIXABLE
 from genai_tui.jobs.specs import GenerateJob
 from genai_tui.session.models import EditorState
 from genai_tui.session.store import SessionError, SessionStore, sessions_root
-
-DEFAULT_SESSION = "default"
 
 
 def add_generate_command(commands: Any) -> None:
@@ -70,9 +69,7 @@ def add_generate_command(commands: Any) -> None:
     parser.add_argument(
         "--clip-skip", type=int, default=1, help="1 uses CLIP's last layer (default: 1)"
     )
-    parser.add_argument(
-        "--session", default=DEFAULT_SESSION, help=f"session name (default: {DEFAULT_SESSION})"
-    )
+    add_session_name_option(parser)
     add_generate_scoring_options(parser)
     add_lora_option(parser)
     add_session_options(parser)

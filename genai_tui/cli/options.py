@@ -45,6 +45,17 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+DEFAULT_SESSION = "default"
+"""The session headless commands use when none is named."""
+
+
+def add_session_name_option(parser: argparse.ArgumentParser) -> None:
+    """--session NAME for a headless command."""
+    parser.add_argument(
+        "--session", default=DEFAULT_SESSION, help=f"session name (default: {DEFAULT_SESSION})"
+    )
+
+
 def add_load_options(parser: argparse.ArgumentParser) -> None:
     """How models load: --model, device, precision and memory savers."""
     group = parser.add_argument_group("model")

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from genai_tui.cli.clip_options import add_clip_option
-from genai_tui.cli.options import ExitCode, add_session_options, fail
+from genai_tui.cli.options import ExitCode, add_session_name_option, add_session_options, fail
 from genai_tui.engine.clip_refs import CLIP_SCORE_HELP, resolve_clip
 from genai_tui.engine.errors import BadInput, ModelError
 from genai_tui.jobs.events import (
@@ -27,8 +27,6 @@ from genai_tui.jobs.specs import ScoreJob
 from genai_tui.session.models import ImageRecord
 from genai_tui.session.store import SessionError, SessionStore, sessions_root
 
-DEFAULT_SESSION = "default"
-
 
 def add_score_command(commands: Any) -> None:
     """Register the score subcommand."""
@@ -40,9 +38,7 @@ def add_score_command(commands: Any) -> None:
         "score is saved in its record; with --text every image is scored against that text "
         f"and nothing is saved. {CLIP_SCORE_HELP}",
     )
-    parser.add_argument(
-        "--session", default=DEFAULT_SESSION, help=f"session name (default: {DEFAULT_SESSION})"
-    )
+    add_session_name_option(parser)
     parser.add_argument(
         "--text", default=None, help="rank by this text instead of each image's own prompt"
     )

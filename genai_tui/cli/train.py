@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from genai_tui.cli.options import ExitCode, add_session_options, fail
+from genai_tui.cli.options import ExitCode, add_session_name_option, add_session_options, fail
 from genai_tui.engine.errors import BadInput, Cancelled, EngineError
 from genai_tui.engine.lora.params import (
     LR_SCHEDULES,
@@ -42,7 +42,6 @@ from genai_tui.jobs.hints import USER_FIXABLE, describe
 from genai_tui.jobs.specs import TrainJob
 from genai_tui.session.store import SessionError, SessionStore, sessions_root
 
-DEFAULT_SESSION = "default"
 _PRINT_EVERY_SECONDS = 1.0
 
 # (flag, TrainParams field, type); help comes from the field, so --help and the UI agree.
@@ -86,9 +85,7 @@ def add_train_command(commands: Any) -> None:
         "a checkpoint to --resume from.",
     )
     parser.add_argument("--data", metavar="DIR", help="folder of training images")
-    parser.add_argument(
-        "--session", default=DEFAULT_SESSION, help=f"session name (default: {DEFAULT_SESSION})"
-    )
+    add_session_name_option(parser)
     parser.add_argument(
         "--model",
         metavar="REF",

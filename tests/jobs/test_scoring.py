@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,8 @@ from genai_tui.jobs.best_of import pick_best
 from genai_tui.jobs.events import (
     BestOfPicked,
     ClipLoaded,
-    Event,
     ImageReady,
     ImagesScored,
-    JobCancelled,
     JobFailed,
     JobFinished,
     JobWarning,
@@ -29,52 +26,7 @@ from genai_tui.jobs.worker import Worker
 from genai_tui.session.models import ImageRecord
 from genai_tui.session.pngmeta import read_png_record
 from genai_tui.session.store import SessionStore
-
-ENDINGS = (JobFinished, JobFailed, JobCancelled)
-
-
-class Recorder:
-    """A listener that keeps every event and can wait for a job's last one."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._changed = threading.Condition()
-
-    def __call__(self, event: Event) -> None:
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def run(self, worker: Worker, job: Any, timeout: float = 120) -> Event:
-        worker.submit(job)
-        with self._changed:
-            self._changed.wait_for(lambda: self.end_of(job.id) is not None, timeout)
-        end = self.end_of(job.id)
-        assert end is not None, f"job {job.id} did not end"
-        return end
-
-    def end_of(self, job_id: str) -> Event | None:
-        return next((e for e in self.events if e.job_id == job_id and isinstance(e, ENDINGS)), None)
-
-    def of(self, job_id: str, kind: type) -> list[Any]:
-        return [e for e in self.events if e.job_id == job_id and isinstance(e, kind)]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SessionStore:
-    return SessionStore.open(tmp_path / "sessions", "work")
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def worker(recorder: Recorder):  # type: ignore[no-untyped-def]
-    running = Worker(recorder).start()
-    yield running
-    running.stop()
+from tests.fixtures.recorder import Recorder
 
 
 def generate_job(store: SessionStore, model: Path, clip: Path | str, **fields: Any) -> GenerateJob:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,51 +23,7 @@ from genai_tui.jobs.specs import GenerateJob
 from genai_tui.jobs.worker import Worker
 from genai_tui.session.pngmeta import read_png_record
 from genai_tui.session.store import SessionStore
-
-ENDINGS = (JobFinished, JobFailed, JobCancelled)
-
-
-class Recorder:
-    """A listener that keeps every event and can wait for a job's last one."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._changed = threading.Condition()
-
-    def __call__(self, event: Event) -> None:
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def wait_end(self, job_id: str, timeout: float = 120) -> Event:
-        with self._changed:
-            self._changed.wait_for(lambda: self.end_of(job_id) is not None, timeout)
-        end = self.end_of(job_id)
-        assert end is not None, f"job {job_id} did not end"
-        return end
-
-    def end_of(self, job_id: str) -> Event | None:
-        return next((e for e in self.events if e.job_id == job_id and isinstance(e, ENDINGS)), None)
-
-    def of(self, job_id: str, kind: type) -> list[Any]:
-        return [e for e in self.events if e.job_id == job_id and isinstance(e, kind)]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> SessionStore:
-    return SessionStore.open(tmp_path / "sessions", "work")
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def worker(recorder: Recorder):  # type: ignore[no-untyped-def]
-    running = Worker(recorder).start()
-    yield running
-    running.stop()
+from tests.fixtures.recorder import Recorder
 
 
 def job(store: SessionStore, model: str, **params: Any) -> GenerateJob:
