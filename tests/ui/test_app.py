@@ -156,6 +156,10 @@ async def test_sliders_move_with_arrows_and_take_typed_values(make_app: AppFacto
         assert steps.value == 12
         await pilot.press("9", "9", "9", "enter")
         assert steps.value == 150  # clamped to the range
+        width = app.query_one("#width", Slider)
+        width.focus()
+        await pilot.press("5", "0", "0", "enter")
+        assert width.value == 496  # sizes snap to multiples of 8
         cfg = app.query_one("#cfg", Slider)
         cfg.focus()
         await pilot.press("left")

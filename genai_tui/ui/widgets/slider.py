@@ -90,6 +90,8 @@ class Slider(Widget, can_focus=True):
 
     def _clamp(self, value: float) -> float:
         low, high = self.scale.minimum, self.scale.maximum
+        # Onto the step grid (sizes come in multiples of 8), then into the range.
+        value = low + round((value - low) / self.scale.step) * self.scale.step
         value = min(max(value, low), high)
         return round(value, self.scale.decimals) if self.scale.decimals else float(round(value))
 
