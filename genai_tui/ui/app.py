@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -28,6 +28,7 @@ from genai_tui.jobs.specs import GenerateJob, LoadModelJob, ScoreJob
 from genai_tui.jobs.worker import Worker
 from genai_tui.session.models import EditorState
 from genai_tui.session.store import SessionError, SessionStore, most_recent, validate_name
+from genai_tui.ui.commands import palette_commands, reuse_parameters
 from genai_tui.ui.events_view import EventsView
 from genai_tui.ui.images import image_widget_class
 from genai_tui.ui.messages import WorkerEvent
@@ -371,21 +372,7 @@ class GenaiApp(App[None]):
             self.query_one(ParamPanel).use_seed(record.seed)
             self.notify(f"seed {record.seed} locked for the next run")
         elif choice.action == "params":
-            state = self.editor_state().model_copy(
-                update={
-                    "prompt": record.prompt,
-                    "negative_prompt": record.negative_prompt,
-                    "steps": record.steps,
-                    "cfg_scale": record.cfg_scale,
-                    "seed": record.seed,
-                    "seed_locked": True,
-                    "width": record.width,
-                    "height": record.height,
-                    "scheduler": record.scheduler,
-                    "clip_skip": record.clip_skip,
-                    "loras": {use.path or use.name: use.weight for use in record.loras},
-                }
-            )
+            state = reuse_parameters(record, self.editor_state())
             self.query_one("#prompt", PromptEditor).load_text(state.prompt)
             self.query_one("#negative", PromptEditor).load_text(state.negative_prompt)
             self.query_one(ParamPanel).load(state)
@@ -398,25 +385,7 @@ class GenaiApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.id not in {"quit"}:
-                yield SystemCommand(
-                    binding.description,
-                    binding.tooltip or binding.description,
-                    lambda action=binding.action: self.run_action(action),
-                )
-        yield SystemCommand(
-            "Rescore all",
-            "Score every image against its own prompt again (CLIP)",
-            self.action_rescore,
-        )
-        gallery = self.query_one(Gallery)
-        yield SystemCommand("Sort gallery", "By CLIP score / by time", gallery.action_toggle_order)
-        yield SystemCommand(
-            "Show hidden images",
-            "Show or hide what best-of set aside",
-            gallery.action_toggle_hidden,
-        )
+        yield from palette_commands(self)
 
     async def action_quit(self) -> None:
         self.save_now()

@@ -132,3 +132,29 @@ async def test_best_of_keeps_the_best_and_hides_the_rest(
         gallery.focus()
         await pilot.press("h")
         assert len(gallery.records) == 3
+
+
+def test_reusing_an_images_parameters_sets_every_knob_and_locks_its_seed() -> None:
+    from genai_tui.session.models import EditorState, LoraUse
+    from genai_tui.ui.commands import reuse_parameters
+
+    made = record("0007", 30.0).model_copy(
+        update={
+            "prompt": "a blue square",
+            "negative_prompt": "blurry",
+            "steps": 12,
+            "cfg_scale": 5.5,
+            "scheduler": "Euler a",
+            "loras": [LoraUse(name="zst", weight=0.8)],
+        }
+    )
+    state = reuse_parameters(made, EditorState(prompt="something else", batch_size=3))
+    assert (state.prompt, state.negative_prompt, state.steps, state.cfg_scale) == (
+        "a blue square",
+        "blurry",
+        12,
+        5.5,
+    )
+    assert state.seed == 7 and state.seed_locked and state.scheduler == "Euler a"
+    assert state.loras == {"zst": 0.8}
+    assert state.batch_size == 3  # what the image does not fix stays as the user had it
