@@ -8,17 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from genai_tui.cli import main
 from genai_tui.session.pngmeta import parse_parameters
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.fixtures.cli_run import run
 
 
 def test_generate_prints_the_image_paths_last_and_writes_a1111_metadata(

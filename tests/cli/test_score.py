@@ -9,15 +9,7 @@ from pathlib import Path
 import pytest
 
 from genai_tui.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.fixtures.cli_run import run
 
 
 def table(out: str) -> list[list[str]]:

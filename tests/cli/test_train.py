@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from genai_tui.cli import main
 from genai_tui.cli.train import parse_loras
 from genai_tui.engine.params import LoraWeight
 from genai_tui.session.store import SessionStore
+from tests.fixtures.cli_run import run
 from tests.fixtures.lora_data import make_lora_data, single_thread
 
 one_thread = pytest.fixture(scope="module", autouse=True)(single_thread)
@@ -21,15 +21,6 @@ FAST = [
     "--steps", "3", "--rank", "4", "--alpha", "2", "--lr", "0.05",
     "--validation-steps", "2", "--validation-seeds", "0",
 ]  # fmt: skip
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_prints_progress_and_writes_the_lora_then_generate_uses_it(
