@@ -1,4 +1,5 @@
-"""Measure the demo model: CLIP zero-shot accuracy, prompt following, and speed.
+"""Measure the demo model: CLIP zero-shot accuracy (on drawn images and on the VAE's renderings
+of them), prompt following, and speed.
 
     python bench/demo_quality.py                      # print the figures
     python bench/demo_quality.py --guidance 5 7.5 10  # compare guidance scales
@@ -44,6 +45,25 @@ def load_pipeline(model: Path) -> Any:
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+def clip_on_renderings(judge: WorldJudge, vae: Any, count: int) -> dict[str, Any]:
+    """Accuracy of the demo CLIP on the same images as the VAE gives them back (encode, decode):
+    the softness every generated image has, so the ceiling of any judgement of generations."""
+    import numpy as np
+    from PIL import Image
+
+    from genai_tui.demo.clip_train import vae_renderings
+
+    data = world.samples(CLIP_SEED, count, world.ALL_SHAPES)
+    pixels = torch.from_numpy(world.to_array([s.image for s in data]))
+    rendered = ((vae_renderings(vae, pixels).permute(0, 2, 3, 1).numpy() + 1) * 127.5).round()
+    images = [Image.fromarray(a.astype(np.uint8)) for a in rendered]
+    readings = []
+    for start in range(0, count, 200):
+        readings += judge.read(images[start : start + 200])
+    scores = accuracy(readings, [(s.shape, s.colour, s.background) for s in data])
+    return {**scores, "count": count, "seed": CLIP_SEED}
 
 
 def clip_zero_shot(judge: WorldJudge, count: int) -> dict[str, Any]:
@@ -140,6 +160,12 @@ def main() -> None:
     )
 
     pipe = load_pipeline(args.model)
+    rendered = clip_on_renderings(judge, pipe.vae, args.clip_images)
+    print("CLIP on the VAE's renderings of the same images:")
+    print(
+        f"  shape {rendered['shape']:.1%}  colour {rendered['colour']:.1%}  "
+        f"background {rendered['background']:.1%}"
+    )
     results = []
     for guidance in args.guidance:
         follow = prompt_following(pipe, judge, args.prompts, args.steps, guidance)
@@ -168,6 +194,7 @@ def main() -> None:
                 f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
             ),
             "clip_zero_shot": clip,
+            "clip_on_renderings": rendered,
             "prompt_following": {k: v for k, v in best.items() if k != "images"},
             "speed": timing,
         }

@@ -23,6 +23,12 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f} %"
 
 
+def _renderings_row(r: dict[str, Any] | None) -> str:
+    if not r:
+        return ""
+    return f"| demo CLIP on the VAE's renderings of the same images (encode, decode: as soft as generated images) | {_pct(r['shape'])} | {_pct(r['colour'])} | {_pct(r['background'])} | - |\n"
+
+
 def _quality_section(q: dict[str, Any] | None) -> str:
     if not q:
         return (
@@ -34,7 +40,7 @@ def _quality_section(q: dict[str, Any] | None) -> str:
 | figure | shape | colour | background | goal |
 | --- | --- | --- | --- | --- |
 | demo CLIP zero-shot, {clip["count"]} fresh world images (all 4 shapes, seed {clip["seed"]}) | {_pct(clip["shape"])} | {_pct(clip["colour"])} | {_pct(clip["background"])} | >= 95 % |
-| prompt following, {follow["count"]} random prompts, {follow["steps"]} DPM-Solver++ steps, guidance {follow["guidance"]} | {_pct(follow["shape"])} | {_pct(follow["colour"])} | {_pct(follow["background"])} | >= 90 % |
+{_renderings_row(q.get("clip_on_renderings"))}| prompt following, {follow["count"]} random prompts, {follow["steps"]} DPM-Solver++ steps, guidance {follow["guidance"]} | {_pct(follow["shape"])} | {_pct(follow["colour"])} | {_pct(follow["background"])} | >= 90 % |
 
 Prompt following: one image per prompt; the demo CLIP's zero-shot reading of the generated image
 (over all four shapes) is compared with the prompt's shape, colour and background.
@@ -43,6 +49,10 @@ Speed: {speed["images"]} images at {speed["steps"]} steps in one batch, median o
 **{speed["median_s"]:.2f} s** (runs: {", ".join(f"{t:.2f}" for t in speed["runs_s"])} s), with
 {speed["threads"]} CPU threads. Goal: <= 3 s.
 """
+
+
+def _notes(notes: list[str]) -> str:
+    return "".join(f"\n{note}\n" for note in notes)
 
 
 def render(facts: dict[str, Any]) -> str:
@@ -105,12 +115,12 @@ torch's thread pool slowed down roughly 9x, so the recorded run used one.)
 
 | stage | steps x batch | time | notes |
 | --- | --- | --- | --- |
-| clip | {clip["steps"]} x {clip["batch"]} | {_minutes(clip["seconds"])} | contrastive with soft targets over same-meaning captions; half the images lightly blurred/noised |
+| clip | {clip["steps"]} x {clip["batch"]} | {_minutes(clip["seconds"])} | contrastive with soft targets over same-meaning captions; half the images lightly blurred/noised, a third as the VAE renders them |
 | vae | {vae["steps"]} x {vae["batch"]} | {_minutes(vae["seconds"])} | L1 + edge L1 + MSE + 1e-6 KL; reconstruction L1 {vae["l1"]:.4f} |
 | unet + text encoder | {unet["steps"]} x {unet["batch"]} | {_minutes(unet["seconds"])} | AdamW 1.2e-3, warm-up + cosine, Min-SNR-5 weights, EMA weights saved, 10 % empty captions (for classifier-free guidance), latents precomputed |
 
 Whole recipe, wall time: {_minutes(facts["total_seconds"])}.
-
+{_notes(facts.get("notes", []))}
 ## Quality
 
 {_quality_section(facts.get("quality"))}

@@ -99,10 +99,30 @@ def degrade(pixels: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return (pick * blurred + (1 - pick) * pixels + noise).clamp(-1, 1)
 
 
+@torch.no_grad()
+def vae_renderings(vae: Any, pixels: torch.Tensor, chunk: int = 500) -> torch.Tensor:
+    """Each image as the VAE gives it back (encode, decode): how generated images look."""
+    out = []
+    for start in range(0, pixels.shape[0], chunk):
+        latents = vae.encode(pixels[start : start + chunk]).latent_dist.mean
+        out.append(vae.decode(latents).sample.clamp(-1, 1))
+    return torch.cat(out)
+
+
 def train_clip(
-    out: Path, *, steps: int, batch: int = 96, pool: int = 12000, seed: int = 1
+    out: Path,
+    *,
+    steps: int,
+    batch: int = 96,
+    pool: int = 12000,
+    seed: int = 1,
+    vae: Any = None,
 ) -> dict[str, Any]:
-    """Train the demo CLIP and save it with its processor in `out`; return training facts."""
+    """Train the demo CLIP and save it with its processor in `out`; return training facts.
+
+    With `vae`, a third of each batch shows the VAE's rendering of its images instead: CLIP
+    judges generated images, which come out of that VAE, softer than the world draws them.
+    """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     tokenizer = make_tokenizer(out)
@@ -110,6 +130,7 @@ def train_clip(
     processor = build_processor(tokenizer)
     data = world.samples(seed, pool, world.ALL_SHAPES)
     pixels = torch.from_numpy(world.to_array([s.image for s in data]))
+    rendered = vae_renderings(vae, pixels) if vae is not None else None
     combos = {c: i for i, c in enumerate(sorted({(s.shape, s.colour, s.background) for s in data}))}
     keys = torch.tensor([combos[(s.shape, s.colour, s.background)] for s in data])
     # Tokenize every phrasing of every sample once; each step picks a phrasing at random.
@@ -139,7 +160,11 @@ def train_clip(
         idx = torch.randint(0, pool, (batch,), generator=gen)
         template = phrasings[rng.randrange(len(phrasings))]
         ids, mask = template["input_ids"][idx], template["attention_mask"][idx]
-        outputs = model(input_ids=ids, attention_mask=mask, pixel_values=degrade(pixels[idx], gen))
+        images = pixels[idx]
+        if rendered is not None:
+            pick = (torch.rand(batch, 1, 1, 1, generator=gen) < 1 / 3).float()
+            images = pick * rendered[idx] + (1 - pick) * images
+        outputs = model(input_ids=ids, attention_mask=mask, pixel_values=degrade(images, gen))
         same = (keys[idx][:, None] == keys[idx][None, :]).float()
         targets = same / same.sum(1, keepdim=True)
         loss = 0.5 * (

@@ -25,6 +25,17 @@ def _to_float16(path: Path) -> None:
     save_file(half, path, metadata={"format": "pt"})
 
 
+def stored_precision(model: Any) -> Any:
+    """A float32 copy of `model` with its weights rounded to float16, as the saved folder has
+    them: later stages then see exactly the model that ships."""
+    import copy
+
+    rounded = copy.deepcopy(model)
+    for param in rounded.parameters():
+        param.data = param.data.half().float()
+    return rounded.eval()
+
+
 def save_pipeline(out: Path, vae: Any, unet: Any, text_encoder: Any, tokenizer: Any) -> None:
     """Write model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/ into `out`."""
     from diffusers import PNDMScheduler, StableDiffusionPipeline

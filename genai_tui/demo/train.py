@@ -1,8 +1,9 @@
 """The recipe: `python -m genai_tui.demo.train --out DIR` rebuilds every demo asset.
 
 Writes DIR/demo-model/ (the diffusers pipeline, clip/, latent_rgb.json, training.json, README.md)
-and DIR/sample-images/ (the LoRA sample set). Seeds are fixed; the stages run in order: CLIP,
-VAE, UNet with its text encoder (on latents of the frozen VAE), then export.
+and DIR/sample-images/ (the LoRA sample set). Seeds are fixed (each stage seeds itself); the
+stages run in order: VAE, CLIP (also on the VAE's renderings), UNet with its text encoder (on
+latents of the frozen VAE), then export.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from genai_tui.demo import world
 from genai_tui.demo.card import write_card
 from genai_tui.demo.clip_train import make_tokenizer, train_clip
-from genai_tui.demo.export import folder_size, save_pipeline
+from genai_tui.demo.export import folder_size, save_pipeline, stored_precision
 from genai_tui.demo.progress import say
 from genai_tui.demo.samples import write_sample_set
 from genai_tui.demo.unet_train import train_unet
@@ -28,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options of the recipe."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, required=True, help="folder to write the assets to")
-    parser.add_argument("--clip-steps", type=int, default=1200, help="CLIP training steps")
+    parser.add_argument("--clip-steps", type=int, default=2000, help="CLIP training steps")
     parser.add_argument("--vae-steps", type=int, default=700, help="VAE training steps")
     parser.add_argument("--unet-steps", type=int, default=2000, help="UNet training steps")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
@@ -47,8 +48,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     model_dir = args.out / "demo-model"
     model_dir.mkdir(parents=True, exist_ok=True)
     say(f"[recipe] writing to {args.out} with {args.threads} threads")
-    clip = train_clip(model_dir / "clip", steps=args.clip_steps)
     vae, vae_facts = train_vae(steps=args.vae_steps)
+    # CLIP learns from the VAE's renderings too (it judges generated images), as stored: fp16.
+    clip = train_clip(model_dir / "clip", steps=args.clip_steps, vae=stored_precision(vae))
     check = torch.from_numpy(world.to_array([s.image for s in world.samples(5, 2048)]))
     rgb = fit_latent_rgb(vae, check, model_dir / "latent_rgb.json")
     tokenizer = make_tokenizer(args.out / "tokenizer-files")
