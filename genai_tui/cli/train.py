@@ -20,13 +20,8 @@ from typing import Any
 
 from genai_tui.cli.options import ExitCode, add_session_name_option, add_session_options, fail
 from genai_tui.engine.errors import BadInput, Cancelled, EngineError
-from genai_tui.engine.lora.params import (
-    LR_SCHEDULES,
-    MIXED_PRECISIONS,
-    TrainParams,
-    checkpoint_params,
-    help_of,
-)
+from genai_tui.engine.lora.params import TrainParams, checkpoint_params, help_of
+from genai_tui.engine.lora.recipes import DEMO_RECIPE, recommended_params
 from genai_tui.engine.params import LoadOptions, LoraWeight
 from genai_tui.jobs.events import (
     CheckpointSaved,
@@ -47,6 +42,7 @@ _PRINT_EVERY_SECONDS = 1.0
 # (flag, TrainParams field, type); help comes from the field, so --help and the UI agree.
 _PARAM_FLAGS: list[tuple[str, str, Any]] = [
     ("--instance-prompt", "instance_prompt", str),
+    ("--layers", "lora_layers", str),
     ("--rank", "rank", int),
     ("--alpha", "alpha", float),
     ("--lr", "learning_rate", float),
@@ -104,21 +100,21 @@ def add_train_command(commands: Any) -> None:
     parser.add_argument(
         "--device", default=argparse.SUPPRESS, help="auto, cuda, mps or cpu (default: auto)"
     )
-    group = parser.add_argument_group("training (defaults: TrainParams)")
+    group = parser.add_argument_group(
+        "training (defaults: the diffusers LoRA example's; on the demo model, its recipe)"
+    )
     defaults = TrainParams()
-    for flag, name, kind in _PARAM_FLAGS:
-        extra = ""
-        if name == "lr_schedule":
-            extra = f" [{', '.join(LR_SCHEDULES)}]"
-        elif name == "mixed_precision":
-            extra = f" [{', '.join(MIXED_PRECISIONS)}]"
+    for flag, name, kind in _PARAM_FLAGS:  # each help names its choices
+        default = f"default: {getattr(defaults, name)}"
+        if getattr(DEMO_RECIPE, name) != getattr(defaults, name):
+            default += f"; demo: {getattr(DEMO_RECIPE, name)}"
         group.add_argument(
             flag,
             dest=name,
             type=kind,
             metavar={int: "N", float: "X"}.get(kind, "TEXT"),
             default=argparse.SUPPRESS,
-            help=f"{help_of(name)}{extra} (default: {getattr(defaults, name)})",
+            help=f"{help_of(name)} ({default})",
         )
     for flag, name, value in _SWITCHES:
         group.add_argument(
@@ -167,24 +163,29 @@ def train_params(args: argparse.Namespace, base: TrainParams | None = None) -> T
 def run_train_command(args: argparse.Namespace) -> int:
     """Check the input, then train on this thread; Ctrl-C cancels with a checkpoint."""
     from genai_tui.engine.lora.train import is_main_process
+    from genai_tui.engine.models import default_model_ref
     from genai_tui.engine.sources import resolve_source
 
     try:
         store = SessionStore.open(sessions_root(getattr(args, "sessions_dir", None)), args.session)
-        base = checkpoint_params(Path(args.resume)) if args.resume else None
-        params = train_params(args, base)
         run = (
             store.run(Path(args.resume).expanduser().resolve().parent.name) if args.resume else None
         )
+        model = getattr(args, "model", None) or (run.model if run else None) or store.session.model
+        if model:
+            resolve_source(model)
+        # A resumed run keeps its checkpoint's settings; a new one starts from the model's recipe.
+        if args.resume:
+            base = checkpoint_params(Path(args.resume))
+        else:
+            base = recommended_params(model or default_model_ref())
+        params = train_params(args, base)
         data = args.data or (run.data if run else None)
         if not data:
             raise BadInput("no training images given", hint="--data DIR")
         if not Path(data).expanduser().is_dir():
             raise BadInput(f"data folder not found: {data}")
         name = args.name or (run.lora if run else Path(data).expanduser().resolve().name)
-        model = getattr(args, "model", None) or (run.model if run else None) or store.session.model
-        if model:
-            resolve_source(model)
     except EngineError as exc:
         fail(str(exc), exc.hint)
     except SessionError as exc:
@@ -206,7 +207,7 @@ def _run(job: TrainJob, main: bool) -> int:
     from genai_tui.jobs.training import run_train
 
     cancel = threading.Event()
-    printer = _Printer(main)
+    printer = _Printer(main, job.params)
 
     def on_interrupt(_signum: int, _frame: FrameType | None) -> None:
         if cancel.is_set():
@@ -237,8 +238,9 @@ def _run(job: TrainJob, main: bool) -> int:
 class _Printer:
     """Events to plain lines on stderr (they read well in a nohup log); the LoRA path on stdout."""
 
-    def __init__(self, main: bool) -> None:
+    def __init__(self, main: bool, params: TrainParams) -> None:
         self.main = main
+        self.params = params
         self._last_print = 0.0
 
     def line(self, text: str) -> None:
@@ -260,7 +262,8 @@ class _Printer:
                 f"training {event.lora} ({event.run}) on {event.images} images at "
                 f"{event.resolution}px, {event.device} x{event.processes}: "
                 f"{event.trainable_params:,} trainable parameters = "
-                f"{100 * event.trainable_share:.2f} % of the UNet's {event.unet_params:,}"
+                f"{100 * event.trainable_share:.2f} % of the UNet's {event.unet_params:,} "
+                f"(rank {self.params.rank} on its {self.params.lora_layers} layers)"
                 + (f"; resuming at step {event.start_step}" if event.start_step else "")
             )
         elif isinstance(event, ModelLoading):

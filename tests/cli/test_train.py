@@ -69,6 +69,7 @@ def test_train_prints_progress_and_writes_the_lora_then_generate_uses_it(
         (["--lr-schedule", "zigzag"], "unknown learning-rate schedule"),
         (["--data", "/no/such/folder"], "data folder not found"),
         (["--mixed-precision", "fp8"], "unknown mixed precision"),
+        (["--layers", "everything"], "unknown LoRA layers"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -88,6 +89,27 @@ def test_an_empty_data_folder_exits_2_with_a_hint(
     argv = ["train", "--data", str(tmp_path / "empty"), "--sessions-dir", str(tmp_path)]
     code, _, err = run(capsys, *argv, "--model", str(tiny_model_dir))
     assert code == 2 and "no images in" in err and "(put " in err
+
+
+def test_on_the_demo_model_a_new_run_starts_from_the_demo_recipe(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No flags but --steps: rank, layers, learning rate... are the demo recipe's, which the
+    LoRA bench measures; a flag still wins."""
+    from genai_tui.engine.lora.recipes import DEMO_RECIPE
+
+    data = make_lora_data(tmp_path / "circles", count=2)
+    argv = ["train", "--data", str(data), "--sessions-dir", str(tmp_path), "--session", "s"]
+    fast = ["--steps", "1", "--validation-steps", "1", "--validation-every", "0"]
+    code, _, err = run(capsys, *argv, "--model", "demo", *fast, "--rank", "2")
+    assert code == 0, err
+    (record,) = SessionStore.open(tmp_path, "s", create=False).session.runs
+    used = record.params
+    assert used["rank"] == 2 and used["steps"] == 1
+    assert used["lora_layers"] == DEMO_RECIPE.lora_layers == "transformer"
+    assert used["learning_rate"] == DEMO_RECIPE.learning_rate
+    assert used["snr_gamma"] == DEMO_RECIPE.snr_gamma
+    assert "(rank 2 on its transformer layers)" in err
 
 
 def test_lora_option_parsing() -> None:

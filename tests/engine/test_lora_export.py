@@ -134,3 +134,26 @@ def test_a_file_that_is_not_a_lora_is_bad_input(
     with pytest.raises(BadInput, match="not found"):
         generate(model, replace(sample_params, loras=(LoraWeight("no-such-lora"),)))
     pixels(model, sample_params)
+
+
+def test_kohyas_layer_set_exports_and_reloads_exactly(
+    tiny_model_dir: Path, model: Any, tmp_path: Path
+) -> None:
+    """LoRA on the transformer blocks' projections and feed-forward too (kohya's default):
+    the webui file holds those layers and diffusers' kohya loader renders what training saw."""
+    from safetensors.torch import load_file
+
+    data = make_lora_data(tmp_path / "data")
+    params = tiny_train_params(lora_layers="transformer")
+    trained = train_lora(str(tiny_model_dir), data, params, tmp_path / "run")
+    meta = kohya_metadata(name="wide", rank=4, alpha=2.0, steps=4, extra={})
+    exported = export_lora(trained.adapter, trained.adapter_config, tmp_path / "wide", "wide", meta)
+    keys = set(load_file(exported.webui_file))
+    block = "lora_unet_down_blocks_1_attentions_0"
+    for layer in ("proj_in", "proj_out", "transformer_blocks_0_ff_net_0_proj"):
+        assert f"{block}_{layer}.lora_down.weight" in keys
+    sample = trained.samples[-1][1][0]
+    during = np.asarray(sample.image, dtype=np.int16)
+    loras = (LoraWeight(str(exported.webui_file)),)
+    assert np.abs(pixels(model, replace(sample.params, loras=loras)) - during).max() <= 1
+    pixels(model, sample.params)

@@ -140,12 +140,19 @@ def test_cancel_stops_after_the_step_and_writes_a_checkpoint(
     assert (tmp_path / "checkpoint-2" / "adapter_model.safetensors").is_file()
 
 
+@pytest.mark.parametrize(
+    ("change", "named"), [({"rank": 8}, "rank"), ({"lora_layers": "transformer"}, "lora_layers")]
+)
 def test_a_resume_with_other_settings_is_refused(
-    full_run: tuple[TrainedLora, Watcher, Path], tiny_model_dir: Path, data: Path
+    full_run: tuple[TrainedLora, Watcher, Path],
+    tiny_model_dir: Path,
+    data: Path,
+    change: dict[str, Any],
+    named: str,
 ) -> None:
     from genai_tui.engine.errors import BadInput
 
     _, _, run_dir = full_run
-    changed = tiny_train_params(steps=4, rank=8, snr_gamma=5.0)
-    with pytest.raises(BadInput, match="rank"):
+    changed = tiny_train_params(steps=4, snr_gamma=5.0, **change)
+    with pytest.raises(BadInput, match=named):
         train_lora(str(tiny_model_dir), data, changed, run_dir, resume=run_dir / "checkpoint-2")

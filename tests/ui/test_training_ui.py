@@ -67,7 +67,8 @@ async def test_train_watch_the_curve_and_use_the_lora(
         fill_form(screen, data, "circles", steps=4, validation_every=2, checkpoint_every=2)
         await wait_for(pilot, lambda: "4 images, 4 captions" in status_text(screen))
         await pilot.press("ctrl+g")
-        assert screen.running and screen.job_id is not None
+        # 4 steps of the tiny model can be over by the time the key press is processed.
+        assert screen.job_id is not None
         await wait_for(pilot, lambda: not screen.running, 180)
 
         log = log_text(screen.query_one("#train-log", LogPanel))
@@ -207,3 +208,34 @@ async def test_a_lora_file_gets_a_slider_and_is_saved(
         await wait_for(pilot, lambda: len(again.query(LoraSlider)) == 1)
         assert again.query_one(LoraSlider).name_or_path == str(lora)
         await wait_ready(pilot)
+
+
+async def test_on_the_demo_model_the_form_starts_from_its_recipe(
+    make_training_app: AppFactory,
+) -> None:
+    """A new user on the demo model gets settings that teach the sample set in about a minute,
+    and the form says so; on another model the generic defaults stay."""
+    from genai_tui.engine.lora.recipes import DEMO_RECIPE
+
+    app = make_training_app(model="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_training(pilot)
+        form = screen.query_one(TrainForm)
+        assert "demo model's recipe" in str(screen.query_one("#recipe-note").render())
+        assert screen.query_one("#knob-rank", Slider).value == DEMO_RECIPE.rank
+        assert screen.query_one("#knob-lora_layers", Select).value == "transformer"
+        screen.query_one("#data-folder", Input).value = "x"
+        assert form.params().snr_gamma == DEMO_RECIPE.snr_gamma
+        assert form.params().validation_prompts == DEMO_RECIPE.validation_prompts
+
+
+async def test_the_lora_layers_choice_reaches_the_run(make_training_app: AppFactory) -> None:
+    app = make_training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_training(pilot)
+        form = screen.query_one(TrainForm)
+        assert "diffusers LoRA example" in str(screen.query_one("#recipe-note").render())
+        assert form.params().lora_layers == "attention"
+        screen.query_one("#knob-lora_layers", Select).value = "transformer"
+        await pilot.pause()
+        assert form.params().lora_layers == "transformer"

@@ -25,6 +25,13 @@ MIXED_PRECISIONS = ("no", "fp16", "bf16")
 TARGET_MODULES = ("to_k", "to_q", "to_v", "to_out.0")
 """The UNet attention projections the diffusers LoRA recipe trains."""
 
+LORA_LAYERS: dict[str, tuple[str, ...]] = {
+    "attention": TARGET_MODULES,
+    # kohya's networks.lora puts LoRA on every Linear and 1x1 conv of each Transformer2DModel.
+    "transformer": (*TARGET_MODULES, "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2"),
+}
+"""Which UNet layers get a LoRA, by preset name: the module names peft targets."""
+
 
 @dataclass(frozen=True)
 class TrainParams:
@@ -36,6 +43,13 @@ class TrainParams:
     alpha: float = field(
         default=4.0,
         metadata={"help": "LoRA alpha: the update is scaled by alpha/rank (= rank: scale 1)."},
+    )
+    lora_layers: str = field(
+        default="attention",
+        metadata={
+            "help": "UNet layers with a LoRA: attention (q, k, v, out: the diffusers recipe) or "
+            "transformer (also proj in/out and feed-forward: kohya's default; learns more)."
+        },
     )
     learning_rate: float = field(
         default=1e-4, metadata={"help": "AdamW learning rate (1e-4 for SD 1.5 LoRAs)."}
@@ -137,6 +151,11 @@ class TrainParams:
             raise BadInput(f"alpha must be above 0 (got {self.alpha:g})", hint="try alpha = rank")
         if not 0 < self.learning_rate < 1:
             raise BadInput(f"learning rate must be between 0 and 1 (got {self.learning_rate:g})")
+        if self.lora_layers not in LORA_LAYERS:
+            raise BadInput(
+                f"unknown LoRA layers {self.lora_layers!r}",
+                hint=f"use one of {', '.join(LORA_LAYERS)}",
+            )
         if self.lr_schedule not in LR_SCHEDULES:
             raise BadInput(
                 f"unknown learning-rate schedule {self.lr_schedule!r}",
@@ -169,6 +188,11 @@ class TrainParams:
         if not self.validation_seeds:
             raise BadInput("give at least one validation seed")
         return self
+
+    @property
+    def target_modules(self) -> tuple[str, ...]:
+        """The UNet module names that get a LoRA."""
+        return LORA_LAYERS[self.lora_layers]
 
     @property
     def scale(self) -> float:

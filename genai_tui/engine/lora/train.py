@@ -28,7 +28,7 @@ from genai_tui.engine.lora.checkpoint import (
     save_checkpoint,
 )
 from genai_tui.engine.lora.data import DataOrder, TrainData, load_folder
-from genai_tui.engine.lora.params import TARGET_MODULES, TrainParams
+from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.lora.runlog import RunLog
 from genai_tui.engine.lora.sampling import Sample, make_samples
 from genai_tui.engine.models import LoadedModel, load_model
@@ -38,6 +38,7 @@ from genai_tui.engine.params import LoadOptions
 # not be the continuation of the checkpoint's.
 RESUME_FIXED = (
     "rank",
+    "lora_layers",
     "alpha",
     "learning_rate",
     "lr_schedule",
@@ -216,7 +217,7 @@ def train_lora(
             r=params.rank,
             lora_alpha=_alpha(params.alpha),
             init_lora_weights="gaussian",
-            target_modules=list(TARGET_MODULES),
+            target_modules=list(params.target_modules),
         )
     )
     if weight_dtype != torch.float32:

@@ -23,6 +23,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.lora.params import TARGET_MODULES, TrainParams, checkpoint_params
+from genai_tui.engine.lora.recipes import recipe_note, recommended_params
 from genai_tui.engine.params import LoadOptions
 from genai_tui.jobs.events import (
     CheckpointSaved,
@@ -48,9 +49,10 @@ from genai_tui.ui.widgets.preview import tile
 from genai_tui.ui.widgets.train_form import TrainForm
 
 IDLE_EXPLANATION = (
-    "LoRA keeps every weight of the model frozen and trains two small matrices per attention "
-    f"projection ({', '.join(TARGET_MODULES)}): W x becomes W x + B A x, B d×r and A r×k. "
-    "How many parameters that is shows here when the run starts."
+    "LoRA keeps every weight of the model frozen and trains two small matrices beside each "
+    f"chosen layer (attention: {', '.join(TARGET_MODULES)}; transformer: those and the blocks' "
+    "other projections): W x becomes W x + B A x, B d×r and A r×k. How many parameters that is "
+    "shows here when the run starts."
 )
 
 
@@ -77,7 +79,8 @@ def explain(event: TrainingStarted, params: TrainParams | None) -> str:
     if params is not None:
         lines.append(
             f"rank {params.rank}, alpha {params.alpha:g} (scale {params.scale:g}) on "
-            f"{', '.join(TARGET_MODULES)}; every other weight is frozen"
+            f"{', '.join(params.target_modules)} ({params.lora_layers} layers); every other "
+            "weight is frozen"
         )
     processes = f" × {event.processes} processes" if event.processes > 1 else ""
     lines.append(
@@ -149,7 +152,8 @@ class TrainingScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="training-main"):
-            yield TrainForm(id="train-form")
+            model_ref = self._model_ref_getter()
+            yield TrainForm(recommended_params(model_ref), recipe_note(model_ref), id="train-form")
             with Vertical(id="training-live"):
                 with Horizontal(id="training-buttons"):
                     yield Button("Start  ctrl+g", id="train-start", variant="primary")

@@ -14,7 +14,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from genai_tui.engine.errors import BadInput
-from genai_tui.engine.lora.params import LR_SCHEDULES, MIXED_PRECISIONS, TrainParams, help_of
+from genai_tui.engine.lora.params import (
+    LORA_LAYERS,
+    LR_SCHEDULES,
+    MIXED_PRECISIONS,
+    TrainParams,
+    help_of,
+)
 from genai_tui.ui.widgets.slider import Scale, Slider
 
 CAPTION_MODES = (
@@ -37,6 +43,13 @@ SLIDERS: tuple[tuple[str, str, Scale, str | None], ...] = (
     ("checkpoint_every", "Ckpt every", Scale(0, 100_000, 1, 50), "at end"),
 )
 """(TrainParams field, label, range, what 0 shows as) for every knob drawn as a slider."""
+
+CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("lora_layers", tuple(LORA_LAYERS)),
+    ("lr_schedule", LR_SCHEDULES),
+    ("mixed_precision", MIXED_PRECISIONS),
+)
+"""(TrainParams field, its values) for every knob drawn as a drop-down."""
 
 _INTEGERS = frozenset(
     {
@@ -68,12 +81,17 @@ class TrainForm(VerticalScroll):
     TrainForm Select { width: 1fr; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, defaults: TrainParams | None = None, note: str = "", *, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
-        self._base = TrainParams()
+        self._base = defaults or TrainParams()
+        self._note = note
         self._checkpoints: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
+        if self._note:
+            yield Label(self._note, id="recipe-note", classes="help")
         yield Label("Resume", classes="field")
         yield Select[str](
             [], prompt="new run (or pick a checkpoint to resume)", id="resume", allow_blank=True
@@ -88,27 +106,21 @@ class TrainForm(VerticalScroll):
         yield Label("LoRA name", classes="field")
         yield Input(placeholder="default: the data folder's name", id="lora-name")
         yield Label("Knobs", classes="field")
-        defaults = TrainParams()
+        defaults = self._base
         for field, label, scale, zero in SLIDERS:
             value = getattr(defaults, field) or 0
             yield Slider(label, value, scale, zero_label=zero, id=f"knob-{field}")
             yield _help(field)
         yield Input(f"{defaults.learning_rate:g}", id="knob-learning_rate")
         yield _help("learning_rate")
-        yield Select(
-            [(s, s) for s in LR_SCHEDULES],
-            value=defaults.lr_schedule,
-            id="knob-lr_schedule",
-            allow_blank=False,
-        )
-        yield _help("lr_schedule")
-        yield Select(
-            [(m, m) for m in MIXED_PRECISIONS],
-            value=defaults.mixed_precision,
-            id="knob-mixed_precision",
-            allow_blank=False,
-        )
-        yield _help("mixed_precision")
+        for field, values in CHOICES:
+            yield Select(
+                [(v, v) for v in values],
+                value=getattr(defaults, field),
+                id=f"knob-{field}",
+                allow_blank=False,
+            )
+            yield _help(field)
         yield Checkbox(
             "gradient checkpointing",
             defaults.gradient_checkpointing,
@@ -118,7 +130,9 @@ class TrainForm(VerticalScroll):
         yield Input(str(defaults.seed), id="knob-seed", type="integer")
         yield _help("seed")
         yield Input(
-            placeholder="a red sks circle; a sks circle on grass", id="knob-validation_prompts"
+            "; ".join(defaults.validation_prompts),
+            placeholder="a red sks circle; a sks circle on grass",
+            id="knob-validation_prompts",
         )
         yield _help("validation_prompts", " Separate prompts with ;")
 
@@ -171,8 +185,8 @@ class TrainForm(VerticalScroll):
             values["seed"] = int(self.query_one("#knob-seed", Input).value or "0")
         except ValueError:
             raise BadInput("seed must be a whole number") from None
-        values["lr_schedule"] = str(self.query_one("#knob-lr_schedule", Select).value)
-        values["mixed_precision"] = str(self.query_one("#knob-mixed_precision", Select).value)
+        for field, _values in CHOICES:
+            values[field] = str(self.query_one(f"#knob-{field}", Select).value)
         values["gradient_checkpointing"] = self.query_one(
             "#knob-gradient_checkpointing", Checkbox
         ).value
@@ -189,8 +203,8 @@ class TrainForm(VerticalScroll):
         for field, _label, _scale, _zero in SLIDERS:
             self.query_one(f"#knob-{field}", Slider).set_value(getattr(params, field) or 0)
         self.query_one("#knob-learning_rate", Input).value = f"{params.learning_rate:g}"
-        self.query_one("#knob-lr_schedule", Select).value = params.lr_schedule
-        self.query_one("#knob-mixed_precision", Select).value = params.mixed_precision
+        for field, _values in CHOICES:
+            self.query_one(f"#knob-{field}", Select).value = getattr(params, field)
         self.query_one(
             "#knob-gradient_checkpointing", Checkbox
         ).value = params.gradient_checkpointing
