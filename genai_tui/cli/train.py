@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from genai_tui.cli.clip_options import add_clip_option
 from genai_tui.cli.options import ExitCode, add_session_name_option, add_session_options, fail
 from genai_tui.engine.errors import BadInput, Cancelled, EngineError
 from genai_tui.engine.lora.params import TrainParams, checkpoint_params, help_of
@@ -139,6 +140,13 @@ def add_train_command(commands: Any) -> None:
         metavar="S,S",
         help=help_of("validation_seeds"),
     )
+    samples = parser.add_argument_group("sample images")
+    samples.add_argument(
+        "--no-score",
+        action="store_true",
+        help="do not score the sample images against their prompts with CLIP",
+    )
+    add_clip_option(samples)  # an argument group takes the same calls
     add_session_options(parser)
     parser.set_defaults(handler=run_train_command)
 
@@ -162,6 +170,7 @@ def train_params(args: argparse.Namespace, base: TrainParams | None = None) -> T
 
 def run_train_command(args: argparse.Namespace) -> int:
     """Check the input, then train on this thread; Ctrl-C cancels with a checkpoint."""
+    from genai_tui.engine.clip_refs import resolve_clip
     from genai_tui.engine.lora.train import is_main_process
     from genai_tui.engine.models import default_model_ref
     from genai_tui.engine.sources import resolve_source
@@ -174,6 +183,8 @@ def run_train_command(args: argparse.Namespace) -> int:
         model = getattr(args, "model", None) or (run.model if run else None) or store.session.model
         if model:
             resolve_source(model)
+        if args.clip is not None:
+            resolve_clip(args.clip)  # a typo fails now, not at the first samples
         # A resumed run keeps its checkpoint's settings; a new one starts from the model's recipe.
         if args.resume:
             base = checkpoint_params(Path(args.resume))
@@ -198,6 +209,8 @@ def run_train_command(args: argparse.Namespace) -> int:
         model=model,
         resume=args.resume,
         load=LoadOptions(device=getattr(args, "device", "auto")),
+        score=not args.no_score,
+        clip=args.clip,
     )
     return _run(job, is_main_process())
 
@@ -271,7 +284,13 @@ class _Printer:
         elif isinstance(event, JobWarning):
             self.line(f"warning: {event.message}")
         elif isinstance(event, ValidationImages):
-            self.line(f"samples at step {event.step}: {', '.join(p.name for p in event.paths)}")
+            shown = [
+                p.name + (f" ({r.clip_score:.1f})" if r.clip_score is not None else "")
+                for p, r in zip(event.paths, event.records, strict=True)
+            ]
+            scored = any(r.clip_score is not None for r in event.records)
+            label = " (CLIP score)" if scored else ""
+            self.line(f"samples at step {event.step}{label}: {', '.join(shown)}")
         elif isinstance(event, CheckpointSaved):
             self.line(f"checkpoint: {event.path}")
         elif isinstance(event, LoraReady):

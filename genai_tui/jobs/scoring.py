@@ -58,7 +58,24 @@ def score_new_images(
     landed: Sequence[tuple[ImageRecord, Image.Image]],
     model: LoadedModel,
 ) -> list[ImageRecord]:
-    """Score freshly saved images against their prompt; return their records, scored if it worked.
+    """Score a generation's freshly saved images against their prompt (when the job asks)."""
+    if not job.score:
+        return [record for record, _ in landed]
+    ref = job.clip or default_clip_ref(model.source.ref, model.device)
+    return score_landed(job.id, job.session, ref, model.device, models, emit, landed)
+
+
+def score_landed(
+    job_id: str,
+    session: SessionStore,
+    ref: str,
+    device: str,
+    models: ModelCache,
+    emit: Emit,
+    landed: Sequence[tuple[ImageRecord, Image.Image]],
+) -> list[ImageRecord]:
+    """Score saved images against their prompt with CLIP `ref`; return their records, scored
+    if it worked, and tell the UI with ImagesScored.
 
     The images are already on disk: any failure here (CLIP missing, offline, out of memory)
     becomes a JobWarning and the records are returned unscored.
@@ -66,14 +83,13 @@ def score_new_images(
     from genai_tui.engine.clip import score_images
 
     records = [record for record, _ in landed]
-    if not job.score or not landed:
+    if not landed:
         return records
-    ref = job.clip or default_clip_ref(model.source.ref, model.device)
     try:
-        clip = clip_for(job.id, ref, model.device, models, emit)
+        clip = clip_for(job_id, ref, device, models, emit)
         result = score_images(clip, [image for _, image in landed], [r.prompt for r in records])
         updated = [
-            job.session.update_image(record.file, clip_score=score, clip_model=ref)
+            session.update_image(record.file, clip_score=score, clip_model=ref)
             for record, score in zip(records, result.scores, strict=True)
         ]
     except Exception as exc:
@@ -81,12 +97,12 @@ def score_new_images(
             models.free_memory()
         _kind, error, hint = describe(exc)
         suffix = f" ({hint})" if hint else ""
-        emit(JobWarning(job.id, f"images saved but not scored with CLIP {ref}: {error}{suffix}"))
+        emit(JobWarning(job_id, f"images saved but not scored with CLIP {ref}: {error}{suffix}"))
         return records
     for warning in result.warnings:
-        emit(JobWarning(job.id, warning))
+        emit(JobWarning(job_id, warning))
     scores = {r.file: r.clip_score for r in updated if r.clip_score is not None}
-    emit(ImagesScored(job.id, tuple(updated), None, scores, ref))
+    emit(ImagesScored(job_id, tuple(updated), None, scores, ref))
     return updated
 
 

@@ -99,6 +99,10 @@ class TrainJob:
     """A checkpoint folder (runs/<run>/checkpoint-<step>) to continue from, exactly."""
     load: LoadOptions = field(default_factory=LoadOptions)
     """Only `device` is used: training loads its own full-precision copy of the model."""
+    score: bool = True
+    """Score the sample images with CLIP against their prompts, so the best step shows."""
+    clip: str | None = None
+    """CLIP model reference for those scores; None: the default for the model and device."""
     id: str = field(default_factory=new_job_id)
 
     @property

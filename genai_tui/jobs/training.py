@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genai_tui import __version__
+from genai_tui.engine.clip_refs import default_clip_ref
 from genai_tui.engine.errors import BadInput, Cancelled
 from genai_tui.jobs.events import (
     CheckpointSaved,
@@ -29,10 +30,13 @@ from genai_tui.jobs.events import (
     ValidationImages,
 )
 from genai_tui.jobs.models_cache import ModelCache
+from genai_tui.jobs.scoring import score_landed
 from genai_tui.jobs.specs import TrainJob
 from genai_tui.session.models import ImageRecord, LoraRecord, LoraUse, TrainRun
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from genai_tui.engine.lora.sampling import Sample
     from genai_tui.engine.lora.train import StepReport, TrainedLora, TrainInfo
 
@@ -97,7 +101,7 @@ def run_train(
         run = store.save_run(run)
     # Training loads its own full-precision copy; the generation pipeline would only take memory.
     models.release()
-    observer = _Reporter(job, emit, run, main)
+    observer = _Reporter(job, emit, run, main, models)
     try:
         trained = train_lora(
             model_ref,
@@ -202,8 +206,10 @@ def export_trained(
 class _Reporter:
     """Engine callbacks to events and session writes (main process only)."""
 
-    def __init__(self, job: TrainJob, emit: Emit, run: TrainRun, main: bool) -> None:
-        self.job, self.emit, self.run, self.main = job, emit, run, main
+    def __init__(
+        self, job: TrainJob, emit: Emit, run: TrainRun, main: bool, models: ModelCache
+    ) -> None:
+        self.job, self.emit, self.run, self.main, self.models = job, emit, run, main, models
         self.info: TrainInfo | None = None
 
     def loading(self, what: str) -> None:
@@ -254,7 +260,7 @@ class _Reporter:
         from genai_tui.jobs.runners import library_versions
 
         store, info = self.job.session, self.info
-        records, paths = [], []
+        landed: list[tuple[ImageRecord, Image.Image]] = []
         for sample in samples:
             made = sample.params
             record = ImageRecord(
@@ -279,12 +285,16 @@ class _Reporter:
                 train_step=step,
             )
             saved = store.add_image(record, sample.image, __version__)
-            path = store.path / saved.file
-            # Each sample is an ordinary gallery image: scoring and the gallery see ImageReady.
-            self.emit(ImageReady(self.job.id, saved, path))
-            records.append(saved)
-            paths.append(path)
-        self.emit(ValidationImages(self.job.id, self.run.name, step, tuple(records), tuple(paths)))
+            # Each sample is an ordinary gallery image, scored like any other.
+            self.emit(ImageReady(self.job.id, saved, store.path / saved.file))
+            landed.append((saved, sample.image))
+        records = [record for record, _ in landed]
+        if self.job.score:
+            device = info.device if info else "cpu"
+            ref = self.job.clip or default_clip_ref(self.run.model, device)
+            records = score_landed(self.job.id, store, ref, device, self.models, self.emit, landed)
+        paths = tuple(store.path / r.file for r in records)
+        self.emit(ValidationImages(self.job.id, self.run.name, step, tuple(records), paths))
 
     def checkpoint(self, step: int, folder: Path) -> None:
         store = self.job.session

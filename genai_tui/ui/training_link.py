@@ -43,6 +43,7 @@ def open_training(app: GenaiApp) -> None:
             store_getter=lambda: app.store,
             model_ref_getter=lambda: app.model_ref,
             load=app.options.load,
+            clip=app.options.clip,
         )
         app.install_screen(screen, TRAINING_SCREEN)
     app.push_screen(TRAINING_SCREEN)

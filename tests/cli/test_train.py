@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,8 @@ def test_train_prints_progress_and_writes_the_lora_then_generate_uses_it(
     assert code == 0, err
     assert out.strip().endswith("loras/circles/circles.safetensors")
     assert "% of the UNet" in err and "step 3/3  loss " in err and "it/s  ETA 0:00" in err
+    # The samples are scored with CLIP as they land: file (score).
+    assert re.search(r"samples at step 3 \(CLIP score\): \S+\.png \(\d+\.\d\)", err), err
     store = SessionStore.open(Path(sessions), "s", create=False)
     (record,) = store.session.loras
     assert record.name == "circles" and record.steps == 3
@@ -100,7 +103,7 @@ def test_on_the_demo_model_a_new_run_starts_from_the_demo_recipe(
 
     data = make_lora_data(tmp_path / "circles", count=2)
     argv = ["train", "--data", str(data), "--sessions-dir", str(tmp_path), "--session", "s"]
-    fast = ["--steps", "1", "--validation-steps", "1", "--validation-every", "0"]
+    fast = ["--steps", "1", "--validation-steps", "1", "--no-score"]
     code, _, err = run(capsys, *argv, "--model", "demo", *fast, "--rank", "2")
     assert code == 0, err
     (record,) = SessionStore.open(tmp_path, "s", create=False).session.runs
@@ -110,6 +113,7 @@ def test_on_the_demo_model_a_new_run_starts_from_the_demo_recipe(
     assert used["learning_rate"] == DEMO_RECIPE.learning_rate
     assert used["snr_gamma"] == DEMO_RECIPE.snr_gamma
     assert "(rank 2 on its transformer layers)" in err
+    assert "samples at step 1: 0001-0.png, 0002-0.png\n" in err  # --no-score
 
 
 def test_lora_option_parsing() -> None:

@@ -13,6 +13,7 @@ from genai_tui.jobs.events import (
     CheckpointSaved,
     FilesSkipped,
     ImageReady,
+    ImagesScored,
     JobCancelled,
     JobFailed,
     JobFinished,
@@ -81,6 +82,13 @@ def test_training_then_generating_with_the_lora(
     ready = recorder.of(train.id, ImageReady)
     assert [r.record.train_step for r in ready] == [2, 4]
     assert ready[0].record.loras[0].name == "circles" and ready[0].record.train_run
+    # Samples are scored against their prompts, so the best step can be picked by its score.
+    scored = recorder.of(train.id, ImagesScored)
+    assert [len(e.records) for e in scored] == [1, 1]
+    for shown in validation:
+        assert all(r.clip_score is not None and 0 <= r.clip_score <= 100 for r in shown.records)
+    stored = {r.file: r for r in store.session.images}
+    assert all(stored[r.file].clip_score == r.clip_score for v in validation for r in v.records)
     (lora_ready,) = recorder.of(train.id, LoraReady)
 
     session = SessionStore.open(store.path.parent, "lora", create=False).session

@@ -14,6 +14,7 @@ from textual.widgets import Input, Select
 from genai_tui.engine.params import LoraWeight
 from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.screens.training import TrainingScreen
+from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.lora_panel import LoraPanel, lora_weights
 from genai_tui.ui.widgets.lora_slider import LoraSlider
@@ -80,10 +81,15 @@ async def test_train_watch_the_curve_and_use_the_lora(
         assert "step 4/4" in str(screen.query_one("#train-progress").render())
         explained = str(screen.query_one("#train-explain").render())
         assert "UNet parameters" in explained and "%" in explained
-        assert "samples at step 4" in str(screen.query_one("#samples-caption").render())
+        caption = str(screen.query_one("#samples-caption").render())
+        assert "samples at step 4, CLIP ★" in caption
 
         await pilot.press("ctrl+t")  # back; the screen and its log stay
         assert not isinstance(app.screen, TrainingScreen)
+        # The samples are in the gallery with their scores, ranked like any image.
+        gallery = app.query_one(Gallery)
+        samples = [r for r in gallery.order.shown() if r.train_run]
+        assert len(samples) == 4 and all(r.clip_score is not None for r in samples)
         panel = app.query_one(LoraPanel)
         await wait_for(pilot, lambda: len(app.query(LoraSlider)) == 1)
         slider = app.query_one(LoraSlider)

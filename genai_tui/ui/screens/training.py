@@ -129,6 +129,7 @@ class TrainingScreen(Screen[None]):
         store_getter: Callable[[], SessionStore | None],
         model_ref_getter: Callable[[], str | None],
         load: LoadOptions | None = None,
+        clip: str | None = None,
     ) -> None:
         super().__init__()
         self._image_class = image_class
@@ -137,6 +138,7 @@ class TrainingScreen(Screen[None]):
         self._store_getter = store_getter
         self._model_ref_getter = model_ref_getter
         self._load = load or LoadOptions()
+        self._clip = clip  # the CLIP that scores the samples (None: the default)
         self._job_id: str | None = None
         self._params: TrainParams | None = None
         self._log_every = 1
@@ -259,6 +261,7 @@ class TrainingScreen(Screen[None]):
             model=self._model_ref_getter(),
             resume=form.resume,
             load=self._load,
+            clip=self._clip,
         )
         self._job_id = job.id
         self._params = params
@@ -346,7 +349,9 @@ class TrainingScreen(Screen[None]):
         if pictures:
             show_picture(self.query_one("#train-samples"), tile(pictures))
         prompts = "; ".join(dict.fromkeys(r.prompt for r in event.records))
-        caption = f"samples at step {event.step}: {prompts}"
+        scores = [r.clip_score for r in event.records if r.clip_score is not None]
+        scored = f", CLIP ★{max(scores):.1f} best" if scores else ""
+        caption = f"samples at step {event.step}{scored}: {prompts}"
         self.query_one("#samples-caption", Label).update(caption)
         self.log_line(f"{len(event.paths)} samples at step {event.step}", "ok")
 
