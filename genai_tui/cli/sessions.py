@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from genai_tui.cli.options import ExitCode, add_session_options
-from genai_tui.session.store import list_sessions, sessions_root
+from genai_tui.session.listing import list_sessions
+from genai_tui.session.store import sessions_root
 
 
 def add_sessions_command(commands: Any) -> None:

@@ -6,12 +6,12 @@ ever replaced whole and atomically; a file this version cannot read is reported 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from genai_tui.session.models import (
     now_iso,
 )
 from genai_tui.session.pngmeta import PngRecordError, replace_png_record, save_png, write_atomically
+from genai_tui.session.sync import locked, merge, stamp
 
 SESSIONS_DIR_ENV = "GENAI_TUI_SESSIONS_DIR"
 """Environment variable naming the sessions root when `--sessions-dir` is not given."""
@@ -71,7 +72,7 @@ def validate_name(name: str) -> str:
     return name
 
 
-def _read_session(root: Path, name: str) -> Session | None:
+def read_session(root: Path, name: str) -> Session | None:
     """The session stored at `<root>/<name>/session.json`, None when there is none."""
     file = root / name / SESSION_FILE
     prefix = f'session "{name}": {SESSION_FILE}'
@@ -119,6 +120,10 @@ class SessionStore:
         self._name = name
         self._session = session
         self._lock = threading.RLock()
+        # The session.json version our copy matches: another process's write changes it.
+        self._stamp = stamp(self.path / SESSION_FILE)
+        self._local_changes = False  # editor, history or model changed since the last write
+        self._depth = 0  # nesting of _changing() blocks on this thread
         # Numbers handed to add_image calls still writing their PNG, so a second caller
         # never picks the same one.
         self._reserved: set[int] = set()
@@ -133,7 +138,7 @@ class SessionStore:
         """
         validate_name(name)
         root = Path(root)
-        session = _read_session(root, name)
+        session = read_session(root, name)
         if session is None:
             if not create:
                 raise SessionError(f'session "{name}" does not exist in {root}')
@@ -157,14 +162,50 @@ class SessionStore:
             return self._session.model_copy(deep=True)
 
     def save(self) -> None:
-        """Write session.json atomically, creating the session folder if needed."""
+        """Write session.json atomically (creating the folder if needed), with whatever other
+        processes recorded meanwhile."""
+        with self._changing():
+            pass
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Change the session: under both locks, on top of the file as it is now; written at
+        the end of the outermost block (not when it raises)."""
         with self._lock:
-            self._session.updated = now_iso()
-            payload = (self._session.model_dump_json(indent=2) + "\n").encode("utf-8")
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
             try:
-                write_atomically(self.path / SESSION_FILE, lambda f: f.write(payload))
+                with locked(self.path):
+                    self._depth = 1
+                    self._refresh()
+                    yield
+                    self._write()
             except OSError as e:
                 raise SessionError(self._os_message(f"cannot save {SESSION_FILE}", e)) from e
+            finally:
+                self._depth = 0
+
+    def _refresh(self) -> None:
+        """Take in what another process wrote since our last read or write."""
+        now = stamp(self.path / SESSION_FILE)
+        if now is None or now == self._stamp:
+            return
+        theirs = read_session(self._root, self._name)
+        if theirs is not None:
+            self._session = merge(self._session, theirs, self._local_changes)
+        self._stamp = now
+
+    def _write(self) -> None:
+        self._session.updated = now_iso()
+        payload = (self._session.model_dump_json(indent=2) + "\n").encode("utf-8")
+        write_atomically(self.path / SESSION_FILE, lambda f: f.write(payload))
+        self._stamp = stamp(self.path / SESSION_FILE)
+        self._local_changes = False
 
     def add_image(
         self,
@@ -197,11 +238,10 @@ class SessionStore:
             raise
         # PNG first, then session.json: a crash in between leaves a PNG that carries its own
         # record (read_png_record), and its number is still taken when numbering scans images/.
-        with self._lock:
+        with self._changing():
             self._reserved.discard(number)
             self._session.images.append(final)
-            self.save()
-            return final.model_copy(deep=True)
+        return final.model_copy(deep=True)
 
     def update_image(self, file: str, **changes: Any) -> ImageRecord:
         """Change fields of an image's record (e.g. clip_score, clip_model) in both places.
@@ -214,7 +254,7 @@ class SessionStore:
         refused = sorted(k for k in changes if k not in ImageRecord.model_fields)
         if refused:
             raise ValueError(f"cannot update image record field(s): {', '.join(refused)}")
-        with self._lock:
+        with self._changing():
             index = self._index_of(file)
             current = self._session.images[index]
             updated = ImageRecord.model_validate({**current.model_dump(), **changes})
@@ -228,15 +268,14 @@ class SessionStore:
             except OSError as e:
                 raise SessionError(self._os_message(f"cannot update {file}", e)) from e
             self._session.images[index] = updated
-            self.save()
-            return updated.model_copy(deep=True)
+        return updated.model_copy(deep=True)
 
     def trash_image(self, file: str) -> Path:
         """Move an image to `<session>/trash/`, drop its record and save; returns the new path.
 
         Nothing is ever deleted. When the PNG is already gone, only the record is removed.
         """
-        with self._lock:
+        with self._changing():
             index = self._index_of(file)
             source = self._image_path(self._session.images[index].file)
             trash = self.path / TRASH_DIR
@@ -253,13 +292,13 @@ class SessionStore:
                 except OSError as e:
                     raise SessionError(self._os_message(f"cannot move {file} to trash", e)) from e
             del self._session.images[index]
-            self.save()
-            return target
+        return target
 
     def set_editor(self, editor: EditorState) -> None:
         """Remember the editor's values (in memory; call save())."""
         with self._lock:
             self._session.editor = editor.model_copy(deep=True)
+            self._local_changes = True
 
     def remember_prompt(self, prompt: str) -> None:
         """Put a prompt at the end of the history, once (in memory; call save()).
@@ -273,19 +312,20 @@ class SessionStore:
             history = [p for p in self._session.prompt_history if p != prompt]
             history.append(prompt)
             self._session.prompt_history = history[-PROMPT_HISTORY_LIMIT:]
+            self._local_changes = True
 
     def set_model(self, ref: str) -> None:
         """Remember the model reference last used (in memory; call save())."""
         with self._lock:
             self._session.model = ref
+            self._local_changes = True
 
     def add_lora(self, record: LoraRecord) -> LoraRecord:
         """Record a LoRA (replacing one of the same name) and save; returns a copy."""
-        with self._lock:
+        with self._changing():
             kept = [lora for lora in self._session.loras if lora.name != record.name]
             self._session.loras = [*kept, record.model_copy(deep=True)]
-            self.save()
-            return record.model_copy(deep=True)
+        return record.model_copy(deep=True)
 
     def lora(self, name: str) -> LoraRecord | None:
         """The session's LoRA called `name`, if any (a copy)."""
@@ -295,7 +335,7 @@ class SessionStore:
 
     def save_run(self, run: TrainRun) -> TrainRun:
         """Add or replace (by name) a training run's record, stamp it updated, and save."""
-        with self._lock:
+        with self._changing():
             stamped = run.model_copy(deep=True, update={"updated": now_iso()})
             runs = self._session.runs
             index = next((i for i, old in enumerate(runs) if old.name == run.name), None)
@@ -303,8 +343,7 @@ class SessionStore:
                 runs.append(stamped)
             else:
                 runs[index] = stamped
-            self.save()
-            return stamped.model_copy(deep=True)
+        return stamped.model_copy(deep=True)
 
     def run(self, name: str) -> TrainRun | None:
         """The training run called `name`, if any (a copy)."""
@@ -345,66 +384,3 @@ class SessionStore:
 def _number_of(file_name: str) -> int:
     match = _NUMBERED.match(file_name)
     return int(match.group(1)) if match else 0
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """One row of the session list."""
-
-    name: str
-    path: Path
-    images: int
-    updated: str
-    error: str | None
-    """Why the session cannot be opened, or None when it can."""
-
-
-def _sort_time(updated: str) -> float:
-    try:
-        moment = datetime.fromisoformat(updated)
-    except ValueError:
-        return 0.0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def list_sessions(root: Path) -> list[SessionSummary]:
-    """Every folder of `root` holding a session.json, newest first.
-
-    A session that cannot be read is listed with its error (and its file's time) rather than
-    raised, so one bad folder never hides the others.
-    """
-    try:
-        folders = [p for p in Path(root).iterdir() if (p / SESSION_FILE).is_file()]
-    except OSError:
-        return []
-    summaries: list[SessionSummary] = []
-    for folder in folders:
-        if folder.name.startswith("."):
-            continue
-        try:
-            session = _read_session(folder.parent, validate_name(folder.name))
-        except SessionError as e:
-            try:
-                mtime = (folder / SESSION_FILE).stat().st_mtime
-            except OSError:
-                mtime = 0.0
-            updated = datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds")
-            summaries.append(SessionSummary(folder.name, folder, 0, updated, str(e)))
-            continue
-        if session is not None:
-            summaries.append(
-                SessionSummary(folder.name, folder, len(session.images), session.updated, None)
-            )
-    summaries.sort(key=lambda s: s.name)
-    summaries.sort(key=lambda s: _sort_time(s.updated), reverse=True)
-    return summaries
-
-
-def most_recent(root: Path) -> str | None:
-    """The name of the most recently updated session that can be opened, or None."""
-    for summary in list_sessions(root):
-        if summary.error is None:
-            return summary.name
-    return None

@@ -26,8 +26,9 @@ from genai_tui.engine.params import GenerateParams, LoadOptions
 from genai_tui.jobs.loras import session_loras
 from genai_tui.jobs.specs import GenerateJob, LoadModelJob, ScoreJob
 from genai_tui.jobs.worker import Worker
+from genai_tui.session.listing import most_recent
 from genai_tui.session.models import EditorState
-from genai_tui.session.store import SessionError, SessionStore, most_recent, validate_name
+from genai_tui.session.store import SessionError, SessionStore, validate_name
 from genai_tui.ui.commands import palette_commands, reuse_parameters
 from genai_tui.ui.events_view import EventsView
 from genai_tui.ui.images import image_widget_class

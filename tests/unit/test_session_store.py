@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from genai_tui.session.listing import list_sessions, most_recent
 from genai_tui.session.models import SCHEMA_VERSION, EditorState, ImageRecord
 from genai_tui.session.pngmeta import read_parameters, read_png_record
 from genai_tui.session.store import (
     PROMPT_HISTORY_LIMIT,
     SessionError,
     SessionStore,
-    list_sessions,
-    most_recent,
     sessions_root,
     validate_name,
 )
@@ -100,7 +99,8 @@ def test_new_session_writes_nothing_until_saved(tmp_path: Path) -> None:
     store.remember_prompt("a cat")
     assert not root.exists()
     store.save()
-    assert all_files(root) == ["fresh/session.json"]
+    # .lock: the empty file other processes on this session wait on (see session/sync.py)
+    assert all_files(root) == ["fresh/.lock", "fresh/session.json"]
     data = on_disk(root, "fresh")
     assert data["name"] == "fresh"
     assert data["schema_version"] == SCHEMA_VERSION
@@ -138,7 +138,7 @@ def test_save_is_atomic_and_updates_time(tmp_path: Path) -> None:
     store = SessionStore.open(tmp_path, "s")
     store.save()
     assert on_disk(tmp_path, "s")["updated"] > "2000-01-01T00:00:00+00:00"
-    assert all_files(tmp_path) == ["s/session.json"]
+    assert all_files(tmp_path) == ["s/.lock", "s/session.json"]
 
 
 def test_unknown_keys_survive_a_save(tmp_path: Path) -> None:
@@ -200,7 +200,7 @@ def test_add_image_writes_png_then_record(tmp_path: Path) -> None:
     parameters = read_parameters(png)
     assert parameters is not None and "Seed: 1234" in parameters
     assert on_disk(tmp_path, "s")["images"][0]["file"] == "images/0001-1234.png"
-    assert all_files(tmp_path / "s") == ["images/0001-1234.png", "session.json"]
+    assert all_files(tmp_path / "s") == [".lock", "images/0001-1234.png", "session.json"]
 
 
 def test_session_copy_cannot_change_the_store(tmp_path: Path) -> None:
@@ -273,7 +273,7 @@ def test_update_image_changes_json_and_png(tmp_path: Path) -> None:
     assert on_disk(tmp_path, "s")["images"][0]["clip_score"] == 0.287
     assert read_png_record(png) == updated
     assert read_parameters(png) == parameters
-    assert all_files(tmp_path / "s") == ["images/0001-42.png", "session.json"]
+    assert all_files(tmp_path / "s") == [".lock", "images/0001-42.png", "session.json"]
     with Image.open(png) as image:
         assert image.getpixel((0, 0)) == (0, 128, 0)
 

@@ -11,7 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from genai_tui.session.store import SessionStore, SessionSummary, list_sessions
+from genai_tui.session.listing import SessionSummary, list_sessions
+from genai_tui.session.store import SessionStore
 from genai_tui.ui.images import ThumbnailCache, show_picture
 from genai_tui.ui.paths import shown_path
 
