@@ -103,16 +103,17 @@ class Worker:
                 self._current_cancel = threading.Event()
                 self._current = job
             try:
-                if skipped or self._exit.is_set():
-                    self._emit(JobCancelled(job.id))
-                else:
-                    self._run_one(job)
+                skip = skipped or self._exit.is_set()
+                end = JobCancelled(job.id) if skip else self._run_one(job)
             finally:
                 with self._lock:
                     self._current = None
+            # Sent once the job is no longer current: whoever sees the end sees `busy` right.
+            self._emit(end)
         self.models.release()
 
-    def _run_one(self, job: Job) -> None:
+    def _run_one(self, job: Job) -> JobCancelled | JobFailed | JobFinished:
+        """Run `job`, streaming its events; return the event that ends it (not yet sent)."""
         from genai_tui.jobs.runners import run_job
 
         started = time.perf_counter()
@@ -120,13 +121,12 @@ class Worker:
         try:
             run_job(job, self.models, self._emit, self._current_cancel)
         except Cancelled:
-            self._emit(JobCancelled(job.id))
+            return JobCancelled(job.id)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             if is_out_of_memory(exc):
                 self.models.free_memory()
             kind, error, hint = describe(exc)
-            self._emit(JobFailed(job.id, kind, error, hint, traceback.format_exc()))
-        else:
-            self._emit(JobFinished(job.id, time.perf_counter() - started))
+            return JobFailed(job.id, kind, error, hint, traceback.format_exc())
+        return JobFinished(job.id, time.perf_counter() - started)

@@ -181,3 +181,26 @@ def test_stop_ends_an_idle_worker_promptly(recorder: Recorder) -> None:
     worker = Worker(recorder).start()
     worker.stop(timeout=2)
     assert not worker._thread.is_alive()
+
+
+def test_when_a_job_ends_the_worker_already_says_it_is_free(
+    store: SessionStore, tiny_model_dir: Path
+) -> None:
+    """The UI shows "idle" on a job's end only when nothing else runs: asked at that moment,
+    the worker must not still count the job that just ended (the header stayed "ready")."""
+    busy_at_end: list[bool] = []
+    recorder = Recorder()
+
+    def listener(event: Any) -> None:
+        if isinstance(event, JobFinished | JobFailed | JobCancelled):
+            busy_at_end.append(running.busy)
+        recorder(event)
+
+    running = Worker(listener).start()
+    try:
+        good, bad = job(store, str(tiny_model_dir)), job(store, str(tiny_model_dir), steps=0)
+        assert isinstance(recorder.run(running, good), JobFinished)
+        assert isinstance(recorder.run(running, bad), JobFailed)
+    finally:
+        running.stop()
+    assert busy_at_end == [False, False]

@@ -21,6 +21,7 @@ from genai_tui.ui.screens.viewer import ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.slider import Slider
+from genai_tui.ui.widgets.status_header import StatusHeader
 from tests.ui.conftest import wait_for, wait_ready
 
 SIZE = (150, 46)
@@ -55,8 +56,11 @@ def snapshot_app(
 
 
 async def steady(pilot: Pilot[None]) -> None:
-    """The model loaded and the text cursors not blinking (a blink is a different screen)."""
+    """The model loaded, its job's end shown (the header goes "ready", then "idle" once the
+    job's end arrives) and the text cursors not blinking (a blink is a different screen)."""
     await wait_ready(pilot)
+    header = pilot.app.query_one(StatusHeader)
+    await wait_for(pilot, lambda: header.state == "idle")
     for editor in pilot.app.query(PromptEditor):
         editor.cursor_blink = False
 
