@@ -124,6 +124,8 @@ class SessionStore:
         self._stamp = stamp(self.path / SESSION_FILE)
         self._local_changes = False  # editor, history or model changed since the last write
         self._depth = 0  # nesting of _changing() blocks on this thread
+        # Times another process's writes were taken in, and how many take_in_changes reported.
+        self._taken_in = self._reported = 0
         # Numbers handed to add_image calls still writing their PNG, so a second caller
         # never picks the same one.
         self._reserved: set[int] = set()
@@ -167,6 +169,18 @@ class SessionStore:
         with self._changing():
             pass
 
+    def take_in_changes(self) -> bool:
+        """Whether another process's writes came in since the last call (re-reading
+        session.json now if it changed). Cheap when nothing did: a UI calls it on a timer.
+        """
+        with self._lock:
+            if stamp(self.path / SESSION_FILE) not in (None, self._stamp):
+                with locked(self.path):
+                    self._refresh()
+            changed = self._taken_in != self._reported
+            self._reported = self._taken_in
+            return changed
+
     @contextlib.contextmanager
     def _changing(self) -> Iterator[None]:
         """Change the session: under both locks, on top of the file as it is now; written at
@@ -198,6 +212,7 @@ class SessionStore:
         theirs = read_session(self._root, self._name)
         if theirs is not None:
             self._session = merge(self._session, theirs, self._local_changes)
+            self._taken_in += 1
         self._stamp = now
 
     def _write(self) -> None:

@@ -37,6 +37,7 @@ from genai_tui.ui.paths import shown_path
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.session_picker import SessionPicker
 from genai_tui.ui.screens.viewer import ViewerChoice, ViewerScreen
+from genai_tui.ui.session_watch import WATCH_SECONDS, SessionWatch
 from genai_tui.ui.training_link import blocked_on_training, open_training
 from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.log_panel import LogPanel
@@ -142,6 +143,7 @@ class GenaiApp(App[None]):
             self.open_session(self._free_name("default"))
         self.worker.submit(LoadModelJob(self.model_ref, self.options.load))
         self.query_one("#prompt", PromptEditor).focus()
+        self.set_interval(WATCH_SECONDS, SessionWatch(self).check)
 
     # -- sessions -----------------------------------------------------------------------------
 

@@ -210,3 +210,38 @@ async def test_a_bad_seed_field_falls_back_to_random(make_app: AppFactory) -> No
         app.query_one("#seed", Input).value = "99999999999"
         assert app.query_one(ParamPanel).seed == -1
         await wait_ready(pilot)
+
+
+async def test_what_another_process_adds_to_the_session_shows_up(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """`genai-tui train` or `generate` under nohup writing to the session the TUI has open:
+    its images and LoRAs appear within a few seconds, and the TUI's own saves keep them."""
+    from PIL import Image
+
+    from genai_tui.session.models import LoraRecord
+    from genai_tui.session.store import SessionStore
+    from genai_tui.ui.widgets.lora_panel import LoraPanel
+    from tests.unit.test_session_store import make_record
+
+    app = make_app()
+    async with app.run_test(size=(150, 46)) as pilot:
+        await wait_ready(pilot)
+        other = SessionStore.open(tmp_path / "sessions", "test")
+        added = other.add_image(make_record(seed=7), Image.new("RGB", (8, 8), "red"), "test")
+        (other.path / "loras" / "stars").mkdir(parents=True)
+        (other.path / "loras" / "stars" / "stars.safetensors").write_bytes(b"")
+        other.add_lora(
+            LoraRecord(
+                name="stars", folder="loras/stars", webui_file="loras/stars/stars.safetensors",
+                diffusers_file="x", base_model="demo", rank=4, alpha=4.0, steps=1,
+            )
+        )  # fmt: skip
+        gallery = app.query_one(Gallery)
+        await wait_for(pilot, lambda: [r.file for r in gallery.records] == [added.file], 10)
+        await wait_for(pilot, lambda: "stars" in app.query_one(LoraPanel).shown, 10)
+        await pilot.press(*"typed here")
+        await pilot.press("ctrl+q")
+    saved = SessionStore.open(tmp_path / "sessions", "test", create=False).session
+    assert [i.file for i in saved.images] == [added.file] and saved.loras[0].name == "stars"
+    assert saved.editor.prompt == "typed here"
