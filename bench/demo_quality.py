@@ -47,6 +47,14 @@ def load_pipeline(model: Path) -> Any:
     return pipe
 
 
+def read_all(judge: WorldJudge, images: list[Any]) -> list[Any]:
+    """The judge's readings of `images`, 200 at a time (one batch of all would be slow)."""
+    readings = []
+    for start in range(0, len(images), 200):
+        readings += judge.read(images[start : start + 200])
+    return readings
+
+
 def clip_on_renderings(judge: WorldJudge, vae: Any, count: int) -> dict[str, Any]:
     """Accuracy of the demo CLIP on the same images as the VAE gives them back (encode, decode):
     the softness every generated image has, so the ceiling of any judgement of generations."""
@@ -59,9 +67,7 @@ def clip_on_renderings(judge: WorldJudge, vae: Any, count: int) -> dict[str, Any
     pixels = torch.from_numpy(world.to_array([s.image for s in data]))
     rendered = ((vae_renderings(vae, pixels).permute(0, 2, 3, 1).numpy() + 1) * 127.5).round()
     images = [Image.fromarray(a.astype(np.uint8)) for a in rendered]
-    readings = []
-    for start in range(0, count, 200):
-        readings += judge.read(images[start : start + 200])
+    readings = read_all(judge, images)
     scores = accuracy(readings, [(s.shape, s.colour, s.background) for s in data])
     return {**scores, "count": count, "seed": CLIP_SEED}
 
@@ -69,9 +75,7 @@ def clip_on_renderings(judge: WorldJudge, vae: Any, count: int) -> dict[str, Any
 def clip_zero_shot(judge: WorldJudge, count: int) -> dict[str, Any]:
     """Accuracy of the demo CLIP on fresh world images (all four shapes)."""
     data = world.samples(CLIP_SEED, count, world.ALL_SHAPES)
-    readings = []
-    for start in range(0, count, 200):
-        readings += judge.read([s.image for s in data[start : start + 200]])
+    readings = read_all(judge, [s.image for s in data])
     scores = accuracy(readings, [(s.shape, s.colour, s.background) for s in data])
     per_shape = {}
     for shape in world.ALL_SHAPES:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from genai_tui.engine.errors import ModelError
-from genai_tui.engine.sources import DEMO, assets_dir
+from genai_tui.engine.sources import DEMO, assets_dir, is_demo
 
 DEMO_CLIP = DEMO
 """The demo CLIP, shipped in assets/demo-model/clip; it knows only the demo world."""
@@ -53,7 +53,7 @@ def default_clip_ref(model_ref: str, device: str) -> str:
     The demo world's pictures are only readable by the demo CLIP, and on a CPU-only machine the
     demo CLIP is the one we can count on being there (ViT-L/14 is 1.7 GB from the hub).
     """
-    if model_ref.strip() == DEMO or device == "cpu":
+    if is_demo(model_ref) or device == "cpu":
         return DEMO_CLIP
     return DEFAULT_CUDA_CLIP
 

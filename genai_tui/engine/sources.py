@@ -22,6 +22,11 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 SourceKind = Literal["demo", "folder", "single_file", "hub"]
 
 
+def is_demo(ref: str | None) -> bool:
+    """Whether a model reference names the embedded demo model."""
+    return ref is not None and ref.strip() == DEMO
+
+
 def assets_dir() -> Path:
     """The shipped assets: inside the package for a wheel, the project's `assets/` otherwise."""
     packaged = Path(__file__).resolve().parents[1] / "assets"

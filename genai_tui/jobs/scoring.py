@@ -61,21 +61,24 @@ def score_new_images(
     """Score a generation's freshly saved images against their prompt (when the job asks)."""
     if not job.score:
         return [record for record, _ in landed]
-    ref = job.clip or default_clip_ref(model.source.ref, model.device)
-    return score_landed(job.id, job.session, ref, model.device, models, emit, landed)
+    return score_landed(
+        job.id, job.session, job.clip, model.source.ref, model.device, models, emit, landed
+    )
 
 
 def score_landed(
     job_id: str,
     session: SessionStore,
-    ref: str,
+    clip_ref: str | None,
+    model_ref: str,
     device: str,
     models: ModelCache,
     emit: Emit,
     landed: Sequence[tuple[ImageRecord, Image.Image]],
 ) -> list[ImageRecord]:
-    """Score saved images against their prompt with CLIP `ref`; return their records, scored
-    if it worked, and tell the UI with ImagesScored.
+    """Score saved images of `model_ref` against their prompt with CLIP `clip_ref` (None: the
+    default for that model and device); return their records, scored if it worked, and tell the
+    UI with ImagesScored.
 
     The images are already on disk: any failure here (CLIP missing, offline, out of memory)
     becomes a JobWarning and the records are returned unscored.
@@ -85,6 +88,7 @@ def score_landed(
     records = [record for record, _ in landed]
     if not landed:
         return records
+    ref = clip_ref or default_clip_ref(model_ref, device)
     try:
         clip = clip_for(job_id, ref, device, models, emit)
         result = score_images(clip, [image for _, image in landed], [r.prompt for r in records])

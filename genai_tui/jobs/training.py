@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genai_tui import __version__
-from genai_tui.engine.clip_refs import default_clip_ref
 from genai_tui.engine.errors import BadInput, Cancelled
 from genai_tui.jobs.events import (
     CheckpointSaved,
@@ -291,8 +290,10 @@ class _Reporter:
         records = [record for record, _ in landed]
         if self.job.score:
             device = info.device if info else "cpu"
-            ref = self.job.clip or default_clip_ref(self.run.model, device)
-            records = score_landed(self.job.id, store, ref, device, self.models, self.emit, landed)
+            records = score_landed(
+                self.job.id, store, self.job.clip, self.run.model, device, self.models, self.emit,
+                landed,
+            )  # fmt: skip
         paths = tuple(store.path / r.file for r in records)
         self.emit(ValidationImages(self.job.id, self.run.name, step, tuple(records), paths))
 

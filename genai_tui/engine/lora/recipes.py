@@ -9,7 +9,7 @@ in most trigger-word images made at LoRA weight 0.8 after about a minute on 2 CP
 from __future__ import annotations
 
 from genai_tui.engine.lora.params import TrainParams
-from genai_tui.engine.sources import DEMO
+from genai_tui.engine.sources import is_demo
 
 DEMO_RECIPE = TrainParams(
     rank=16,
@@ -34,14 +34,14 @@ DEMO_RECIPE = TrainParams(
 
 def recommended_params(model_ref: str | None) -> TrainParams:
     """The settings a new run on `model_ref` starts from: the demo recipe, or the defaults."""
-    if model_ref is not None and model_ref.strip() == DEMO:
+    if is_demo(model_ref):
         return DEMO_RECIPE
     return TrainParams()
 
 
 def recipe_note(model_ref: str | None) -> str:
     """One line saying where the form's starting values come from."""
-    if model_ref is not None and model_ref.strip() == DEMO:
+    if is_demo(model_ref):
         return (
             "Starting values: the demo model's recipe for assets/sample-images (about a minute "
             "on 2 CPU cores); try prompts with its trigger word, zst."
