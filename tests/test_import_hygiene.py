@@ -22,6 +22,7 @@ def modules_after_import(module: str) -> set[str]:
     "module",
     [
         "genai_tui.cli",
+        "genai_tui.ui.app",
         "genai_tui.jobs.worker",
         "genai_tui.jobs.specs",
         "genai_tui.jobs.events",

@@ -7,7 +7,8 @@ from typing import Any
 
 from genai_tui.engine.clip_refs import DEFAULT_CLIP_RULE, resolve_clip
 from genai_tui.engine.errors import BadInput
-from genai_tui.jobs.best_of import MAX_BEST_OF, check_best_of
+from genai_tui.jobs.best_of import check_best_of
+from genai_tui.knobs import BEST_OF, KEEP
 
 
 def add_clip_option(parser: argparse.ArgumentParser) -> None:
@@ -29,19 +30,19 @@ def add_generate_scoring_options(parser: argparse.ArgumentParser) -> None:
         help="do not score the images against their prompt with CLIP",
     )
     group.add_argument(
-        "--best-of",
+        *BEST_OF.flags,
         type=int,
         default=None,
-        metavar="N",
-        help=f"make N images (-n at a time, N <= {MAX_BEST_OF}) and keep the --keep best by "
-        "CLIP score; the others are saved hidden and only the kept paths are printed",
+        metavar=BEST_OF.metavar,
+        help=f"{BEST_OF.help} Made -n at a time, N <= {BEST_OF.maximum:g}; only the kept paths "
+        "are printed.",
     )
     group.add_argument(
-        "--keep",
+        *KEEP.flags,
         type=int,
         default=None,
-        metavar="K",
-        help="with --best-of: how many images stay visible (default: 1)",
+        metavar=KEEP.metavar,
+        help=f"{KEEP.help} (default: {KEEP.default})",
     )
     add_clip_option(group)  # type: ignore[arg-type]  # an argument group takes the same calls
 
@@ -53,7 +54,7 @@ def scoring_fields(args: argparse.Namespace) -> dict[str, Any]:
     score = not args.no_score
     if keep is not None and best_of is None:
         raise BadInput("--keep needs --best-of", hint="e.g. --best-of 8 --keep 2")
-    check_best_of(best_of, keep or 1, score)
+    check_best_of(best_of, keep or KEEP.default, score)
     if args.clip is not None:
         resolve_clip(args.clip)  # a typo fails now, before the pipeline loads
-    return {"score": score, "clip": args.clip, "best_of": best_of, "keep": keep or 1}
+    return {"score": score, "clip": args.clip, "best_of": best_of, "keep": keep or KEEP.default}

@@ -7,6 +7,7 @@ import sys
 from enum import IntEnum
 from typing import NoReturn
 
+from genai_tui.engine.errors import BadInput
 from genai_tui.engine.params import LoadOptions
 
 
@@ -84,6 +85,14 @@ def add_load_options(parser: argparse.ArgumentParser) -> None:
         ("--cpu-offload", "keep idle model parts in RAM (CUDA): least GPU memory"),
     ):
         group.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
+
+
+def given_model(args: argparse.Namespace) -> str | None:
+    """The --model given (None when not given); an empty one is refused, not taken as absent."""
+    model: str | None = getattr(args, "model", None)
+    if model is not None and not model.strip():
+        raise BadInput("--model is empty", hint="give demo, a hub id, a folder or a file")
+    return model
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:

@@ -3,8 +3,6 @@
 Runs the very job the TUI's worker runs, on the main thread, so it works under nohup or tmux and
 the TUI shows the result later. Under `accelerate launch` (several GPUs, or `--cpu` processes)
 it trains data parallel; only the main process prints and writes session files.
-
-Also `--lora NAME_OR_PATH[:WEIGHT]` for `genai-tui generate`.
 """
 
 from __future__ import annotations
@@ -19,21 +17,19 @@ from types import FrameType
 from typing import Any
 
 from genai_tui.cli.clip_options import add_clip_option
-from genai_tui.cli.options import ExitCode, add_session_name_option, add_session_options, fail
+from genai_tui.cli.follow import event_line
+from genai_tui.cli.options import (
+    ExitCode,
+    add_session_name_option,
+    add_session_options,
+    fail,
+    given_model,
+)
 from genai_tui.engine.errors import BadInput, Cancelled, EngineError
 from genai_tui.engine.lora.params import TrainParams, checkpoint_params, help_of
 from genai_tui.engine.lora.recipes import DEMO_RECIPE, recommended_params
-from genai_tui.engine.params import LoadOptions, LoraWeight
-from genai_tui.jobs.events import (
-    CheckpointSaved,
-    Event,
-    JobWarning,
-    LoraReady,
-    ModelLoading,
-    TrainingStarted,
-    TrainStep,
-    ValidationImages,
-)
+from genai_tui.engine.params import LoadOptions
+from genai_tui.jobs.events import Event, LoraReady, TrainStep
 from genai_tui.jobs.hints import USER_FIXABLE, describe
 from genai_tui.jobs.specs import TrainJob
 from genai_tui.session.store import SessionError, SessionStore, sessions_root
@@ -180,7 +176,7 @@ def run_train_command(args: argparse.Namespace) -> int:
         run = (
             store.run(Path(args.resume).expanduser().resolve().parent.name) if args.resume else None
         )
-        model = getattr(args, "model", None) or (run.model if run else None) or store.session.model
+        model = given_model(args) or (run.model if run else None) or store.session.model
         if model:
             resolve_source(model)
         if args.clip is not None:
@@ -216,11 +212,12 @@ def run_train_command(args: argparse.Namespace) -> int:
 
 
 def _run(job: TrainJob, main: bool) -> int:
+    from genai_tui.jobs.context import JobContext
     from genai_tui.jobs.models_cache import ModelCache
     from genai_tui.jobs.training import run_train
 
     cancel = threading.Event()
-    printer = _Printer(main, job.params)
+    printer = _Printer(main)
 
     def on_interrupt(_signum: int, _frame: FrameType | None) -> None:
         if cancel.is_set():
@@ -231,7 +228,7 @@ def _run(job: TrainJob, main: bool) -> int:
     previous = signal.signal(signal.SIGINT, on_interrupt)
     started = time.perf_counter()
     try:
-        run_train(job, ModelCache(), printer, cancel)
+        run_train(job, JobContext(job.id, job.session, ModelCache(), printer, cancel))
     except Cancelled as exc:
         printer.line(f"cancelled: {exc}")
         return ExitCode.INTERRUPTED
@@ -251,9 +248,8 @@ def _run(job: TrainJob, main: bool) -> int:
 class _Printer:
     """Events to plain lines on stderr (they read well in a nohup log); the LoRA path on stdout."""
 
-    def __init__(self, main: bool, params: TrainParams) -> None:
+    def __init__(self, main: bool) -> None:
         self.main = main
-        self.params = params
         self._last_print = 0.0
 
     def line(self, text: str) -> None:
@@ -266,65 +262,7 @@ class _Printer:
             if event.step < event.total and now - self._last_print < _PRINT_EVERY_SECONDS:
                 return
             self._last_print = now
-            self.line(
-                f"step {event.step}/{event.total}  loss {event.loss:.4f}  lr {event.lr:.2e}  "
-                f"{event.rate:.2f} it/s  ETA {_clock(event.eta)}"
-            )
-        elif isinstance(event, TrainingStarted):
-            self.line(
-                f"training {event.lora} ({event.run}) on {event.images} images at "
-                f"{event.resolution}px, {event.device} x{event.processes}: "
-                f"{event.trainable_params:,} trainable parameters = "
-                f"{100 * event.trainable_share:.2f} % of the UNet's {event.unet_params:,} "
-                f"(rank {self.params.rank} on its {self.params.lora_layers} layers)"
-                + (f"; resuming at step {event.start_step}" if event.start_step else "")
-            )
-        elif isinstance(event, ModelLoading):
-            self.line(event.what)
-        elif isinstance(event, JobWarning):
-            self.line(f"warning: {event.message}")
-        elif isinstance(event, ValidationImages):
-            shown = [
-                p.name + (f" ({r.clip_score:.1f})" if r.clip_score is not None else "")
-                for p, r in zip(event.paths, event.records, strict=True)
-            ]
-            scored = any(r.clip_score is not None for r in event.records)
-            label = " (CLIP score)" if scored else ""
-            self.line(f"samples at step {event.step}{label}: {', '.join(shown)}")
-        elif isinstance(event, CheckpointSaved):
-            self.line(f"checkpoint: {event.path}")
-        elif isinstance(event, LoraReady):
-            self.line(f"LoRA {event.record.name} written to {event.path}")
-            if self.main:
-                print(event.path / Path(event.record.webui_file).name)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds + 0.5), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def add_lora_option(parser: argparse.ArgumentParser) -> None:
-    """--lora NAME_OR_PATH[:WEIGHT], repeatable, for generate."""
-    parser.add_argument(
-        "--lora",
-        action="append",
-        default=[],
-        metavar="NAME_OR_PATH[:WEIGHT]",
-        help="apply a LoRA of the session (by name) or a .safetensors file, at WEIGHT "
-        "(default 1); repeat for several",
-    )
-
-
-def parse_loras(values: list[str]) -> tuple[LoraWeight, ...]:
-    """'style:0.8' -> LoraWeight('style', 0.8); a part after the last ':' that is no number
-    belongs to the name (e.g. a Windows path)."""
-    loras = []
-    for value in values:
-        name, sep, weight = value.rpartition(":")
-        try:
-            loras.append(LoraWeight(name, float(weight)) if sep and name else LoraWeight(value))
-        except ValueError:
-            loras.append(LoraWeight(value))
-    return tuple(loras)
+        if text := event_line(event):
+            self.line(text)
+        if isinstance(event, LoraReady) and self.main:
+            print(event.path / Path(event.record.webui_file).name)

@@ -1,15 +1,31 @@
-"""What a generation needs, checked before any model is touched. Imports no torch."""
+"""What a generation needs, checked before any model is touched. Imports no torch.
+
+`GenerateParams` is the one model of a generation's knobs (their definitions are in
+genai_tui.knobs); the job carries it, the editor state and the image record are built from it.
+"""
 
 from __future__ import annotations
 
+import math
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from genai_tui.engine.errors import BadInput
-from genai_tui.engine.schedulers import DEFAULT_SAMPLER, find_sampler
+from genai_tui.engine.schedulers import find_sampler
+from genai_tui.knobs import (
+    BATCH,
+    HEIGHT,
+    LORAS,
+    MAX_SEED,
+    SEED,
+    WIDTH,
+    ImageKnobs,
+    Knob,
+    knob,
+)
 
-MAX_SEED = 2**32 - 1
-"""Seeds are 32-bit, as in AUTOMATIC1111, so any seed it shows can be typed here."""
+__all__ = ["MAX_SEED", "GenerateParams", "LoadOptions", "LoraWeight"]
 
 
 @dataclass(frozen=True)
@@ -19,66 +35,53 @@ class LoraWeight:
     name_or_path: str = field(
         metadata={"help": "A LoRA of the session by name, or a .safetensors file (any format)."}
     )
-    weight: float = field(
-        default=1.0, metadata={"help": "Strength: 0 off, 1 as trained, negative inverts it."}
-    )
+    weight: float = field(default=1.0, metadata={"help": LORAS.help})
+
+    @classmethod
+    def parse(cls, text: str) -> LoraWeight:
+        """'style:0.8' -> ('style', 0.8); 'style' -> weight 1. A part after the last ':' that
+        is no number belongs to the name (e.g. a Windows path)."""
+        name, sep, weight = text.rpartition(":")
+        if sep and name:
+            try:
+                return cls(name, float(weight))
+            except ValueError:
+                pass
+        return cls(text)
 
 
 @dataclass(frozen=True)
-class GenerateParams:
+class GenerateParams(ImageKnobs):
     """The knobs of one text-to-image generation."""
 
-    prompt: str = field(metadata={"help": "What to draw."})
-    negative_prompt: str = field(default="", metadata={"help": "What to steer away from."})
-    steps: int = field(default=25, metadata={"help": "Denoising steps; DPM++ needs 20-30."})
-    cfg_scale: float = field(
-        default=7.0,
-        metadata={"help": "Guidance: how strongly the prompt pulls the image (1 = ignore it)."},
-    )
-    seed: int | None = field(
-        default=None, metadata={"help": "Starting noise; None draws one. Image i gets seed+i."}
-    )
-    width: int | None = field(default=None, metadata={"help": "Width in pixels, a multiple of 8."})
-    height: int | None = field(
-        default=None, metadata={"help": "Height in pixels, a multiple of 8."}
-    )
-    batch_size: int = field(default=1, metadata={"help": "Images made together from one prompt."})
-    scheduler: str = field(
-        default=DEFAULT_SAMPLER, metadata={"help": "Sampler, as A1111 names it."}
-    )
-    clip_skip: int = field(
-        default=1, metadata={"help": "1 uses CLIP's last layer; 2 the one before (anime models)."}
-    )
-    loras: tuple[LoraWeight, ...] = field(
-        default=(), metadata={"help": "LoRAs applied together, each at its weight; () none."}
-    )
+    seed: int | None = knob(SEED)
+    """None: drawn when the job runs (`with_seed`)."""
+    width: int | None = knob(WIDTH)
+    """None: the model's native size."""
+    height: int | None = knob(HEIGHT)
+    batch_size: int = knob(BATCH)
+    loras: tuple[LoraWeight, ...] = knob(LORAS)
 
     def validate(self) -> GenerateParams:
         """Raise BadInput for the first unusable value; return self so calls can chain."""
-        if self.steps < 1:
-            raise BadInput(f"steps must be at least 1 (got {self.steps})")
-        if self.steps > 1000:
-            raise BadInput(f"steps must be at most 1000 (got {self.steps})")
-        if self.cfg_scale < 0:
-            raise BadInput(f"guidance scale must be 0 or more (got {self.cfg_scale:g})")
+        if not self.prompt.strip():
+            raise BadInput("the prompt is empty", hint="write what to draw")
         for label, size in (("width", self.width), ("height", self.height)):
             if size is not None and (size < 8 or size % 8):
                 raise BadInput(
                     f"{label} must be a positive multiple of 8 (got {size})",
                     hint=f"try {max(8, round(size / 8) * 8)}",
                 )
-        if not 1 <= self.batch_size <= 64:
-            raise BadInput(f"images per prompt must be 1 to 64 (got {self.batch_size})")
-        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
-            raise BadInput(f"seed must be 0 to {MAX_SEED} (got {self.seed})")
-        if not 1 <= self.clip_skip <= 12:
-            raise BadInput(f"clip skip must be 1 to 12 (got {self.clip_skip})")
+        for item in fields(self):
+            spec: Knob | None = item.metadata.get("knob")
+            value = getattr(self, item.name)
+            if spec is not None and isinstance(value, int | float):
+                check_number(spec, value)
         find_sampler(self.scheduler)
         for lora in self.loras:
             if not lora.name_or_path.strip():
                 raise BadInput("a LoRA needs a name or a path")
-            if not -10 <= lora.weight <= 10:
-                raise BadInput(f"LoRA weight must be -10 to 10 (got {lora.weight:g})")
+            check_number(LORAS, lora.weight)
         return self
 
     def with_seed(self) -> GenerateParams:
@@ -92,6 +95,24 @@ class GenerateParams:
         if self.seed is None:
             raise ValueError("call with_seed() first")
         return [(self.seed + i) % (MAX_SEED + 1) for i in range(self.batch_size)]
+
+    def active_loras(self) -> tuple[LoraWeight, ...]:
+        """The LoRAs this generation applies: those with a weight other than 0."""
+        return tuple(lora for lora in self.loras if lora.weight)
+
+
+def check_number(spec: Knob, value: Any) -> None:
+    """Raise BadInput unless `value` is a finite number within the knob's bounds."""
+    if isinstance(value, bool):
+        return
+    name = spec.name_in_messages
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"{name} must be a number (got {value})", hint=f"use {spec.bounds_text()}")
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    if spec.minimum is not None and value < spec.minimum:
+        raise BadInput(f"{name} must be at least {spec.minimum:g} (got {shown})")
+    if spec.maximum is not None and value > spec.maximum:
+        raise BadInput(f"{name} must be at most {spec.maximum:g} (got {shown})")
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,6 @@ SAMPLERS: tuple[Sampler, ...] = (
 )
 
 SAMPLER_NAMES: tuple[str, ...] = tuple(s.name for s in SAMPLERS)
-DEFAULT_SAMPLER = "DPM++ 2M Karras"
 
 
 def find_sampler(name: str) -> Sampler:

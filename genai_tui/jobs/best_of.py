@@ -7,34 +7,28 @@ were kept. The gallery can show hidden images again; `update_image(file, hidden=
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from genai_tui.engine.errors import BadInput
-from genai_tui.engine.params import MAX_SEED
-from genai_tui.jobs.events import BestOfPicked, Event, JobWarning
-from genai_tui.jobs.models_cache import ModelCache
+from genai_tui.engine.params import check_number
+from genai_tui.jobs.context import JobContext
+from genai_tui.jobs.events import BestOfPicked, JobWarning
+from genai_tui.jobs.generation import run_generate
 from genai_tui.jobs.specs import GenerateJob
+from genai_tui.knobs import BEST_OF, KEEP, MAX_SEED
 from genai_tui.session.models import ImageRecord
-
-MAX_BEST_OF = 256
-"""The most images one best-of job makes."""
-
-Emit = Callable[[Event], None]
-GenerateRound = Callable[
-    [GenerateJob, ModelCache, Emit, threading.Event], "list[ImageRecord] | None"
-]
-"""Runs one plain generation job and returns its saved (and scored) records."""
 
 
 def check_best_of(best_of: int | None, keep: int, score: bool) -> None:
     """Raise BadInput when a best-of request cannot be honoured; nothing to check when None."""
     if best_of is None:
         return
-    if not 1 <= best_of <= MAX_BEST_OF:
-        raise BadInput(f"best-of must be 1 to {MAX_BEST_OF} images (got {best_of})")
-    if not 1 <= keep <= best_of:
+    if best_of < 1:
+        raise BadInput(f"best-of must be 1 to {BEST_OF.maximum:g} images (got {best_of})")
+    check_number(BEST_OF, best_of)
+    check_number(KEEP, keep)
+    if keep > best_of:
         raise BadInput(f"keep must be 1 to the best-of count {best_of} (got {keep})")
     if not score:
         raise BadInput("best-of ranks images by CLIP score: it cannot run with scoring off")
@@ -59,13 +53,7 @@ def pick_best(
     return kept, rest
 
 
-def run_best_of(
-    job: GenerateJob,
-    models: ModelCache,
-    emit: Emit,
-    cancel: threading.Event,
-    generate_round: GenerateRound,
-) -> None:
+def run_best_of(job: GenerateJob, ctx: JobContext) -> None:
     """Make `job.best_of` images, `params.batch_size` at a time, then hide all but the best.
 
     Image i gets seed + i, as in a plain batch. A cancel keeps the images already saved, all
@@ -80,19 +68,19 @@ def run_best_of(
         count = min(params.batch_size, job.best_of - len(made))
         seed = (params.seed + len(made)) % (MAX_SEED + 1)
         round_job = replace(job, params=replace(params, seed=seed, batch_size=count), best_of=None)
-        saved = generate_round(round_job, models, emit, cancel) or []
+        saved = run_generate(round_job, ctx)
         if not saved:  # a round that saved nothing would loop for ever
             raise RuntimeError("a best-of round saved no image")
         made += saved
     if any(record.clip_score is None for record in made):
-        emit(
+        ctx.emit(
             JobWarning(
-                job.id,
+                ctx.job_id,
                 f"best of {job.best_of}: the images could not all be scored, so all "
                 f"{len(made)} stay visible",
             )
         )
         return
     kept, rest = pick_best(made, job.keep)
-    hidden = [job.session.update_image(record.file, hidden=True) for record in rest]
-    emit(BestOfPicked(job.id, tuple(kept), tuple(hidden)))
+    hidden = [ctx.store().update_image(record.file, hidden=True) for record in rest]
+    ctx.emit(BestOfPicked(ctx.job_id, tuple(kept), tuple(hidden)))

@@ -1,7 +1,8 @@
 """What happened, as frozen dataclasses free of Textual: the only way results leave the worker.
 
 The UI wraps each in one Textual message; high-rate ones (marked `replaceable`) may be dropped
-when a newer one of the same job is waiting.
+when a newer one of the same job is waiting. Each event says in `sentence()` how a person reads
+it: the log panel, the training screen and the CLI all show that one line.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from typing import ClassVar
 
 from PIL import Image
 
+from genai_tui import words
 from genai_tui.session.models import ImageRecord, LoraRecord
+
+Level = str
+"""How a line is shown: info, ok, warning or error."""
 
 
 @dataclass(frozen=True)
@@ -21,10 +26,15 @@ class Event:
 
     job_id: str
     replaceable: ClassVar[bool] = False
+    level: ClassVar[Level] = "info"
 
     def supersedes(self, older: Event) -> bool:
         """Whether this event may replace `older` (same kind, same job) while it waits."""
         return True
+
+    def sentence(self) -> str:
+        """The line a person reads about this event; "" for those shown only as progress."""
+        return ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class JobStarted(Event):
     """The worker took a job off the queue."""
 
     title: str
+
+    def sentence(self) -> str:
+        return f"started {self.title}"
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,10 @@ class ModelLoading(Event):
     total: int | None = None
     replaceable: ClassVar[bool] = True
 
+    def sentence(self) -> str:
+        progress = f" {self.done}/{self.total}" if self.total else ""
+        return f"{self.what}{progress}"
+
 
 @dataclass(frozen=True)
 class ModelLoaded(Event):
@@ -53,6 +70,12 @@ class ModelLoaded(Event):
     device: str
     dtype: str
     seconds: float
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        return (
+            f"loaded {self.name} on {self.device} ({self.dtype}) in {words.duration(self.seconds)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,10 @@ class ImageReady(Event):
 
     record: ImageRecord
     path: Path
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        return f"saved {self.record.file} (seed {self.record.seed})"
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,10 @@ class JobWarning(Event):
     """Something the user should know that did not stop the job (e.g. a prompt was cut)."""
 
     message: str
+    level: ClassVar[Level] = "warning"
+
+    def sentence(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -95,11 +126,20 @@ class JobFinished(Event):
     """The job completed."""
 
     seconds: float
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        return f"done in {words.duration(self.seconds)}"
 
 
 @dataclass(frozen=True)
 class JobCancelled(Event):
     """The job stopped because the user asked; nothing half-made was kept."""
+
+    level: ClassVar[Level] = "warning"
+
+    def sentence(self) -> str:
+        return "cancelled"
 
 
 @dataclass(frozen=True)
@@ -113,6 +153,10 @@ class JobFailed(Event):
     error: str
     hint: str = ""
     detail: str = field(default="", compare=False)
+    level: ClassVar[Level] = "error"
+
+    def sentence(self) -> str:
+        return f"failed: {self.error}" + (f" ({self.hint})" if self.hint else "")
 
 
 @dataclass(frozen=True)
@@ -124,6 +168,10 @@ class ClipLoaded(Event):
     device: str
     dtype: str
     seconds: float
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        return f"CLIP {self.name} on {self.device} in {words.duration(self.seconds)}"
 
 
 @dataclass(frozen=True)
@@ -139,6 +187,17 @@ class ImagesScored(Event):
     text: str | None = None
     scores: dict[str, float] = field(default_factory=dict)
     clip_model: str = ""
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        if not self.scores:
+            return "nothing to score"
+        best_file, best = max(self.scores.items(), key=lambda item: item[1])
+        if self.text is not None:
+            return f"ranked {len(self.scores)} images by {self.text!r}: best {best:.1f}"
+        if len(self.scores) == 1:
+            return f"CLIP score {best:.1f}: {best_file}"
+        return f"scored {len(self.scores)} images against their prompts"
 
 
 @dataclass(frozen=True)
@@ -147,6 +206,13 @@ class BestOfPicked(Event):
 
     kept: tuple[ImageRecord, ...]
     hidden: tuple[ImageRecord, ...]
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        best = self.kept[0] if self.kept else None
+        top = f", top score {best.clip_score:.1f} ({best.file})" if best and best.clip_score else ""
+        made = len(self.kept) + len(self.hidden)
+        return f"best of {made}: kept {len(self.kept)}, hid {len(self.hidden)}{top}"
 
 
 @dataclass(frozen=True)
@@ -171,11 +237,25 @@ class TrainingStarted(Event):
     resolution: int
     device: str
     processes: int = 1
+    rank: int = 0
+    layers: str = ""
+    """The LoRA layer set (attention or transformer)."""
+    level: ClassVar[Level] = "ok"
 
     @property
     def trainable_share(self) -> float:
         """Trainable parameters as a share of the UNet's (0-1); LoRA: well under 0.01."""
         return self.trainable_params / self.unet_params if self.unet_params else 0.0
+
+    def sentence(self) -> str:
+        where = f"{self.device} x{self.processes}" if self.processes > 1 else self.device
+        resuming = f"; resuming at step {self.start_step}" if self.start_step else ""
+        return (
+            f"training {self.lora} ({self.run}) on {self.images} images at {self.resolution} px, "
+            f"{where}: {self.trainable_params:,} trainable parameters = "
+            f"{100 * self.trainable_share:.2f} % of the UNet's {self.unet_params:,} "
+            f"(rank {self.rank} on its {self.layers} layers){resuming}"
+        )
 
 
 @dataclass(frozen=True)
@@ -194,6 +274,12 @@ class TrainStep(Event):
     epoch: int = 0
     replaceable: ClassVar[bool] = True
 
+    def sentence(self) -> str:
+        return (
+            f"step {self.step}/{self.total} · loss {self.loss:.4f} · lr {self.lr:.2e} · "
+            f"{self.rate:.2f} it/s · ETA {words.duration(self.eta)}"
+        )
+
 
 @dataclass(frozen=True)
 class ValidationImages(Event):
@@ -203,6 +289,16 @@ class ValidationImages(Event):
     step: int
     records: tuple[ImageRecord, ...]
     paths: tuple[Path, ...]
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        scored = any(record.clip_score is not None for record in self.records)
+        shown = [
+            path.name + (f" ({record.clip_score:.1f})" if record.clip_score is not None else "")
+            for path, record in zip(self.paths, self.records, strict=True)
+        ]
+        label = " (CLIP score)" if scored else ""
+        return f"samples at step {self.step}{label}: {', '.join(shown)}"
 
 
 @dataclass(frozen=True)
@@ -212,6 +308,10 @@ class CheckpointSaved(Event):
     run: str
     step: int
     path: Path
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        return f"checkpoint at step {self.step}: {words.shown_path(self.path)}"
 
 
 @dataclass(frozen=True)
@@ -220,3 +320,7 @@ class LoraReady(Event):
 
     record: LoraRecord
     path: Path
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        return f"LoRA {self.record.name} is ready: {words.shown_path(self.path)}"

@@ -7,9 +7,8 @@ belongs to that query, not to the image, and travels only in `ImagesScored.score
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,63 +16,35 @@ from PIL import Image
 
 from genai_tui.engine.clip_refs import DEMO_CLIP, default_clip_ref
 from genai_tui.engine.errors import BadInput
-from genai_tui.jobs.events import (
-    ClipLoaded,
-    Event,
-    ImagesScored,
-    JobWarning,
-    ModelLoading,
-    Progress,
-)
+from genai_tui.jobs.context import JobContext
+from genai_tui.jobs.events import ClipLoaded, ImagesScored, JobWarning, ModelLoading, Progress
 from genai_tui.jobs.hints import describe, is_out_of_memory
-from genai_tui.jobs.models_cache import ModelCache
-from genai_tui.jobs.specs import GenerateJob, ScoreJob
+from genai_tui.jobs.specs import ScoreJob
 from genai_tui.session.models import ImageRecord
 from genai_tui.session.store import SessionError, SessionStore
 
 if TYPE_CHECKING:
     from genai_tui.engine.clip import LoadedClip
-    from genai_tui.engine.models import LoadedModel
-
-Emit = Callable[[Event], None]
 
 
-def clip_for(job_id: str, ref: str, device: str, models: ModelCache, emit: Emit) -> LoadedClip:
+def clip_for(ctx: JobContext, ref: str, device: str) -> LoadedClip:
     """The CLIP model `ref` on `device`, from the worker's cache or loaded now (with events)."""
-    before = models.loaded_clip
+    before = ctx.models.loaded_clip
 
     def on_load(what: str, done: int | None, total: int | None) -> None:
-        emit(ModelLoading(job_id, what, done, total))
+        ctx.emit(ModelLoading(ctx.job_id, what, done, total))
 
-    clip = models.clip(ref, device, on_load)
+    clip = ctx.models.clip(ref, device, on_load)
     if clip is not before:
-        emit(ClipLoaded(job_id, ref, clip.name, clip.device, clip.dtype, clip.load_seconds))
+        ctx.emit(ClipLoaded(ctx.job_id, ref, clip.name, clip.device, clip.dtype, clip.load_seconds))
     return clip
 
 
-def score_new_images(
-    job: GenerateJob,
-    models: ModelCache,
-    emit: Emit,
-    landed: Sequence[tuple[ImageRecord, Image.Image]],
-    model: LoadedModel,
-) -> list[ImageRecord]:
-    """Score a generation's freshly saved images against their prompt (when the job asks)."""
-    if not job.score:
-        return [record for record, _ in landed]
-    return score_landed(
-        job.id, job.session, job.clip, model.source.ref, model.device, models, emit, landed
-    )
-
-
 def score_landed(
-    job_id: str,
-    session: SessionStore,
+    ctx: JobContext,
     clip_ref: str | None,
     model_ref: str,
     device: str,
-    models: ModelCache,
-    emit: Emit,
     landed: Sequence[tuple[ImageRecord, Image.Image]],
 ) -> list[ImageRecord]:
     """Score saved images of `model_ref` against their prompt with CLIP `clip_ref` (None: the
@@ -89,28 +60,30 @@ def score_landed(
     if not landed:
         return records
     ref = clip_ref or default_clip_ref(model_ref, device)
+    store = ctx.store()
     try:
-        clip = clip_for(job_id, ref, device, models, emit)
+        clip = clip_for(ctx, ref, device)
         result = score_images(clip, [image for _, image in landed], [r.prompt for r in records])
         updated = [
-            session.update_image(record.file, clip_score=score, clip_model=ref)
+            store.update_image(record.file, clip_score=score, clip_model=ref)
             for record, score in zip(records, result.scores, strict=True)
         ]
     except Exception as exc:
         if is_out_of_memory(exc):
-            models.free_memory()
+            ctx.models.free_memory()
         _kind, error, hint = describe(exc)
         suffix = f" ({hint})" if hint else ""
-        emit(JobWarning(job_id, f"images saved but not scored with CLIP {ref}: {error}{suffix}"))
+        message = f"images saved but not scored with CLIP {ref}: {error}{suffix}"
+        ctx.emit(JobWarning(ctx.job_id, message))
         return records
     for warning in result.warnings:
-        emit(JobWarning(job_id, warning))
+        ctx.emit(JobWarning(ctx.job_id, warning))
     scores = {r.file: r.clip_score for r in updated if r.clip_score is not None}
-    emit(ImagesScored(job_id, tuple(updated), None, scores, ref))
+    ctx.emit(ImagesScored(ctx.job_id, tuple(updated), None, scores, ref))
     return updated
 
 
-def run_score(job: ScoreJob, models: ModelCache, emit: Emit, cancel: threading.Event) -> None:
+def run_score(job: ScoreJob, ctx: JobContext) -> None:
     """Score a session's images (against their prompts, or one text) and report ImagesScored.
 
     Against their prompts, the scores are written to every record once all are scored, so a
@@ -127,31 +100,36 @@ def run_score(job: ScoreJob, models: ModelCache, emit: Emit, cancel: threading.E
     records = _chosen(session.images, job.files, job.session.name)
     device = pick_device()
     ref = job.clip or default_clip_ref(session.model or DEMO_CLIP, device)
+    emit = ctx.emit
     if not records:
-        emit(ImagesScored(job.id, (), job.text, {}, ref))
+        emit(ImagesScored(ctx.job_id, (), job.text, {}, ref))
         return
-    clip = clip_for(job.id, ref, device, models, emit)
+    clip = clip_for(ctx, ref, device)
     started = time.perf_counter()
     scored: list[tuple[ImageRecord, float]] = []
     warned: set[str] = set()
     for start in range(0, len(records), job.batch_size):
         chunk: list[tuple[ImageRecord, Image.Image]] = []
         for record in records[start : start + job.batch_size]:
-            image = _open(job.session, record, emit, job.id)
+            image = _open(job.session, record, ctx)
             if image is not None:
                 chunk.append((record, image))
         if chunk:
             texts = [job.text if job.text is not None else r.prompt for r, _ in chunk]
             result = score_images(
-                clip, [image for _, image in chunk], texts, batch_size=job.batch_size, cancel=cancel
+                clip,
+                [image for _, image in chunk],
+                texts,
+                batch_size=job.batch_size,
+                cancel=ctx.cancel,
             )
             scored += [(r, s) for (r, _), s in zip(chunk, result.scores, strict=True)]
             for warning in result.warnings:
                 if warning not in warned:
                     warned.add(warning)
-                    emit(JobWarning(job.id, warning))
+                    emit(JobWarning(ctx.job_id, warning))
         done = min(start + job.batch_size, len(records))
-        emit(Progress(job.id, done, len(records), time.perf_counter() - started))
+        emit(Progress(ctx.job_id, done, len(records), time.perf_counter() - started))
     scores = {record.file: score for record, score in scored}
     if job.text is None:
         out = [
@@ -160,7 +138,7 @@ def run_score(job: ScoreJob, models: ModelCache, emit: Emit, cancel: threading.E
         ]
     else:
         out = [record for record, _ in scored]
-    emit(ImagesScored(job.id, tuple(out), job.text, scores, ref))
+    emit(ImagesScored(ctx.job_id, tuple(out), job.text, scores, ref))
 
 
 def _chosen(
@@ -177,7 +155,7 @@ def _chosen(
     return [record for record in images if record.file in wanted]
 
 
-def _open(store: SessionStore, record: ImageRecord, emit: Emit, job_id: str) -> Image.Image | None:
+def _open(store: SessionStore, record: ImageRecord, ctx: JobContext) -> Image.Image | None:
     """The image of a record, read fully into memory; None (and a warning) when unreadable."""
     root = store.path.resolve()
     path = (root / record.file).resolve()
@@ -188,5 +166,5 @@ def _open(store: SessionStore, record: ImageRecord, emit: Emit, job_id: str) -> 
         with Image.open(Path(path)) as image:
             return image.convert("RGB")
     except OSError as exc:
-        emit(JobWarning(job_id, f"{record.file} was not scored: {exc.strerror or exc}"))
+        ctx.emit(JobWarning(ctx.job_id, f"{record.file} was not scored: {exc.strerror or exc}"))
         return None

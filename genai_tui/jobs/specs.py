@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 
+from genai_tui.engine.errors import BadInput
 from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.params import GenerateParams, LoadOptions
 from genai_tui.session.store import SessionStore
@@ -80,6 +82,19 @@ class ScoreJob:
         """One line for the log panel."""
         against = "their prompts" if self.text is None else repr(self.text[:40])
         return f"score {self.session.name} against {against}"
+
+
+_LORA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+
+
+def check_lora_name(name: str) -> str:
+    """Return `name` if it can name a LoRA (a folder, a file stem and `<lora:name:w>`)."""
+    if not _LORA_NAME.fullmatch(name) or name.endswith("."):
+        raise BadInput(
+            f"LoRA name {name!r} is not allowed",
+            hint='use 1-64 letters, digits, "-", "_" or ".", starting with a letter or digit',
+        )
+    return name
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,16 @@ launch`, where only the main process writes session files and sends events).
 from __future__ import annotations
 
 import json
-import re
 import shutil
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genai_tui import __version__
 from genai_tui.engine.errors import BadInput, Cancelled
+from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.events import (
     CheckpointSaved,
-    Event,
     FilesSkipped,
     ImageReady,
     LoraReady,
@@ -28,9 +25,9 @@ from genai_tui.jobs.events import (
     TrainStep,
     ValidationImages,
 )
-from genai_tui.jobs.models_cache import ModelCache
+from genai_tui.jobs.records import MadeBy, image_record
 from genai_tui.jobs.scoring import score_landed
-from genai_tui.jobs.specs import TrainJob
+from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.session.models import ImageRecord, LoraRecord, LoraUse, TrainRun
 
 if TYPE_CHECKING:
@@ -39,26 +36,11 @@ if TYPE_CHECKING:
     from genai_tui.engine.lora.sampling import Sample
     from genai_tui.engine.lora.train import StepReport, TrainedLora, TrainInfo
 
-Emit = Callable[[Event], None]
-
 LORAS_DIR = "loras"
 RUNS_DIR = "runs"
-_LORA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
-def check_lora_name(name: str) -> str:
-    """Return `name` if it can name a LoRA (a folder, a file stem and `<lora:name:w>`)."""
-    if not _LORA_NAME.fullmatch(name) or name.endswith("."):
-        raise BadInput(
-            f"LoRA name {name!r} is not allowed",
-            hint='use 1-64 letters, digits, "-", "_" or ".", starting with a letter or digit',
-        )
-    return name
-
-
-def run_train(
-    job: TrainJob, models: ModelCache, emit: Emit, cancel: threading.Event
-) -> LoraRecord | None:
+def run_train(job: TrainJob, ctx: JobContext) -> LoraRecord | None:
     """Train, export and record the LoRA; returns its record (None on non-main processes)."""
     from genai_tui.engine.lora.train import is_main_process, train_lora
     from genai_tui.engine.models import default_model_ref
@@ -99,8 +81,8 @@ def run_train(
     if main:
         run = store.save_run(run)
     # Training loads its own full-precision copy; the generation pipeline would only take memory.
-    models.release()
-    observer = _Reporter(job, emit, run, main, models)
+    ctx.models.release()
+    observer = _Reporter(job, ctx, run, main)
     try:
         trained = train_lora(
             model_ref,
@@ -108,7 +90,7 @@ def run_train(
             params,
             run_dir,
             observer=observer,
-            cancel=cancel,
+            cancel=ctx.cancel,
             resume=resume,
             device=job.load.device,
         )
@@ -122,7 +104,7 @@ def run_train(
         return None
     record = export_trained(job, trained, name, model_ref, run_dir)
     store.save_run(observer.run.model_copy(update={"status": "finished", "step": trained.step}))
-    emit(LoraReady(job.id, record, store.path / record.folder))
+    ctx.emit(LoraReady(ctx.job_id, record, store.path / record.folder))
     return record
 
 
@@ -205,10 +187,9 @@ def export_trained(
 class _Reporter:
     """Engine callbacks to events and session writes (main process only)."""
 
-    def __init__(
-        self, job: TrainJob, emit: Emit, run: TrainRun, main: bool, models: ModelCache
-    ) -> None:
-        self.job, self.emit, self.run, self.main, self.models = job, emit, run, main, models
+    def __init__(self, job: TrainJob, ctx: JobContext, run: TrainRun, main: bool) -> None:
+        self.job, self.ctx, self.run, self.main = job, ctx, run, main
+        self.emit = ctx.emit
         self.info: TrainInfo | None = None
 
     def loading(self, what: str) -> None:
@@ -236,6 +217,8 @@ class _Reporter:
                 resolution=info.resolution,
                 device=info.device,
                 processes=info.processes,
+                rank=self.job.params.rank,
+                layers=self.job.params.lora_layers,
             )
         )
 
@@ -256,29 +239,22 @@ class _Reporter:
         )
 
     def samples(self, step: int, samples: list[Sample]) -> None:
-        from genai_tui.jobs.runners import library_versions
-
         store, info = self.job.session, self.info
+        made_by = MadeBy(
+            self.run.model,
+            info.model_name if info else "",
+            info.model_hash if info else "",
+            info.device if info else "",
+            self.job.params.mixed_precision,
+        )
         landed: list[tuple[ImageRecord, Image.Image]] = []
         for sample in samples:
-            made = sample.params
-            record = ImageRecord(
-                file="",
-                prompt=sample.prompt,
-                negative_prompt=made.negative_prompt,
-                steps=made.steps,
-                cfg_scale=made.cfg_scale,
+            record = image_record(
+                sample.params,
                 seed=sample.seed,
                 width=sample.image.width,
                 height=sample.image.height,
-                scheduler=made.scheduler,
-                clip_skip=made.clip_skip,
-                model=self.run.model,
-                model_name=info.model_name if info else "",
-                model_hash=info.model_hash if info else "",
-                device=info.device if info else "",
-                dtype=self.job.params.mixed_precision,
-                versions=library_versions(),
+                made_by=made_by,
                 loras=[LoraUse(name=self.run.lora, weight=1.0)],
                 train_run=self.run.name,
                 train_step=step,
@@ -290,10 +266,7 @@ class _Reporter:
         records = [record for record, _ in landed]
         if self.job.score:
             device = info.device if info else "cpu"
-            records = score_landed(
-                self.job.id, store, self.job.clip, self.run.model, device, self.models, self.emit,
-                landed,
-            )  # fmt: skip
+            records = score_landed(self.ctx, self.job.clip, self.run.model, device, landed)
         paths = tuple(store.path / r.file for r in records)
         self.emit(ValidationImages(self.job.id, self.run.name, step, tuple(records), paths))
 

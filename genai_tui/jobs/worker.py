@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 
 from genai_tui.engine.errors import Cancelled
+from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.events import Event, JobCancelled, JobFailed, JobFinished, JobStarted
 from genai_tui.jobs.hints import describe, is_out_of_memory
 from genai_tui.jobs.models_cache import ModelCache
@@ -119,7 +120,8 @@ class Worker:
         started = time.perf_counter()
         self._emit(JobStarted(job.id, job.title))
         try:
-            run_job(job, self.models, self._emit, self._current_cancel)
+            session = getattr(job, "session", None)
+            run_job(job, JobContext(job.id, session, self.models, self._emit, self._current_cancel))
         except Cancelled:
             return JobCancelled(job.id)
         except BaseException as exc:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+from genai_tui.knobs import BATCH, BEST_OF, HEIGHT, KEEP, SCORE, SEED, WIDTH, ImageKnobs
 
 SCHEMA_VERSION = 1
 """Bumped on a change an older reader would misread; a newer file is never overwritten."""
@@ -24,28 +26,36 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", validate_assignment=True)
 
 
-class EditorState(_Model):
-    """The values in the prompt editor and parameter panel, restored when a session reopens."""
+class EditorState(_Model, ImageKnobs):
+    """The values in the prompt editor and parameter panel, restored when a session reopens.
 
-    prompt: str = ""
-    negative_prompt: str = ""
-    steps: int = Field(25, description="Denoising steps.")
-    cfg_scale: float = Field(7.0, description="Classifier-free guidance scale.")
-    seed: int = Field(-1, description="Seed of the next generation; -1 draws a random one.")
+    The knobs images keep come from ImageKnobs; here are those the editor holds in a shape of its
+    own, and what only the editor has.
+    """
+
+    seed: int | None = Field(SEED.default, description="The next seed; None draws one each run.")
     seed_locked: bool = Field(False, description="Keep the seed between generations.")
-    width: int | None = Field(None, description="Image width; None is the model's native size.")
-    height: int | None = Field(None, description="Image height; None is the model's native size.")
-    batch_size: int = Field(1, description="Images per prompt.")
-    scheduler: str = Field("DPM++ 2M Karras", description="Sampler name as A1111 shows it.")
-    clip_skip: int = Field(1, description="A1111 clip skip: 1 uses the last CLIP layer.")
+    width: int | None = Field(WIDTH.default, description="None is the model's native size.")
+    height: int | None = Field(HEIGHT.default, description="None is the model's native size.")
+    batch_size: int = Field(BATCH.default, description=BATCH.help)
     loras: dict[str, float] = Field(
         default_factory=dict,
         description="LoRA weights by session LoRA name or .safetensors path; 0 is off (an "
         "added file is kept at 0 so its slider stays).",
     )
-    score_images: bool = Field(True, description="Score each new image with CLIP as it lands.")
-    best_of: int = Field(0, description="Best-of-N: make this many and keep the best; 0 is off.")
-    keep: int = Field(1, description="With best-of: how many of the best stay in the gallery.")
+    score_images: bool = Field(SCORE.default, description=SCORE.help)
+    best_of: int = Field(BEST_OF.default, description="Best-of-N: make this many; 0 is off.")
+    keep: int = Field(KEEP.default, description=KEEP.help)
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _random_seed(cls, value: Any) -> Any:
+        # Schema 1 spells "random" as -1 on disk; in memory it is None, as everywhere else.
+        return None if isinstance(value, int) and value < 0 else value
+
+    @field_serializer("seed")
+    def _seed_on_disk(self, value: int | None) -> int:
+        return -1 if value is None else value
 
 
 class LoraUse(_Model):
@@ -57,19 +67,17 @@ class LoraUse(_Model):
     path: str = Field("", description="The file used (a path given by the user), else ''.")
 
 
-class ImageRecord(_Model):
-    """One generated image and everything needed to make it again."""
+class ImageRecord(_Model, ImageKnobs):
+    """One generated image and everything needed to make it again.
+
+    The knobs it was made with come from ImageKnobs (prompt, steps, guidance, sampler, ...);
+    the seed and size are the ones it was made at.
+    """
 
     file: str = Field(description="Path relative to the session folder, e.g. images/0001-42.png.")
-    prompt: str
-    negative_prompt: str = ""
-    steps: int
-    cfg_scale: float
     seed: int
     width: int
     height: int
-    scheduler: str
-    clip_skip: int = 1
     model: str = Field(description="The model reference as the user gave it.")
     model_name: str = ""
     model_hash: str = Field("", description="A1111-style: first 10 hex digits of a sha256.")

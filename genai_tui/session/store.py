@@ -18,6 +18,7 @@ from typing import Any
 from PIL import Image
 from pydantic import ValidationError
 
+from genai_tui.session.history import remembered
 from genai_tui.session.models import (
     SCHEMA_VERSION,
     EditorState,
@@ -36,8 +37,6 @@ SESSIONS_DIR_ENV = "GENAI_TUI_SESSIONS_DIR"
 SESSION_FILE = "session.json"
 IMAGES_DIR = "images"
 TRASH_DIR = "trash"
-PROMPT_HISTORY_LIMIT = 500
-"""Prompts kept in a session's history; the oldest go first."""
 
 _NAME = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9 _.\-]{0,63}")
 _NAME_RULE = (
@@ -318,15 +317,13 @@ class SessionStore:
     def remember_prompt(self, prompt: str) -> None:
         """Put a prompt at the end of the history, once (in memory; call save()).
 
-        Empty prompts are ignored; an identical earlier entry moves to the end; the history keeps
-        the newest PROMPT_HISTORY_LIMIT prompts.
+        The rule is history.remembered's: empty prompts are ignored, an identical earlier entry
+        moves to the end, only the newest PROMPT_HISTORY_LIMIT are kept.
         """
         if not prompt.strip():
             return
         with self._lock:
-            history = [p for p in self._session.prompt_history if p != prompt]
-            history.append(prompt)
-            self._session.prompt_history = history[-PROMPT_HISTORY_LIMIT:]
+            self._session.prompt_history = remembered(self._session.prompt_history, prompt)
             self._local_changes = True
 
     def set_model(self, ref: str) -> None:

@@ -1,55 +1,69 @@
-"""What the command palette offers beyond the defaults, and "reuse this image's parameters"."""
+"""The command palette's own commands: every keyed action of the screen and the app, searchable,
+and the few actions that have no key. Each runs an action; nothing reaches into a widget."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from functools import partial
 
-from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+from textual.screen import Screen
 
-from genai_tui.session.models import EditorState, ImageRecord
-from genai_tui.ui.widgets.gallery import Gallery
-
-if TYPE_CHECKING:
-    from genai_tui.ui.app import GenaiApp
-
-
-def palette_commands(app: GenaiApp) -> Iterator[SystemCommand]:
-    """Every app binding (so every action is searchable), plus actions that have no key."""
-    for binding in app.BINDINGS:
-        if isinstance(binding, Binding) and binding.id not in {"quit"}:
-            yield SystemCommand(
-                binding.description,
-                binding.tooltip or binding.description,
-                lambda action=binding.action: app.run_action(action),
-            )
-    yield SystemCommand(
-        "Rescore all",
-        "Score every image against its own prompt again (CLIP)",
-        app.action_rescore,
-    )
-    gallery = app.query_one(Gallery)
-    yield SystemCommand("Sort gallery", "By CLIP score / by time", gallery.action_toggle_order)
-    yield SystemCommand(
-        "Show hidden images", "Show or hide what best-of set aside", gallery.action_toggle_hidden
-    )
+EXTRA_ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("Rescore all", "Score every image against its own prompt again (CLIP)", "rescore"),
+    ("Sort gallery", "By CLIP score / by time", "toggle_order"),
+    ("Show hidden images", "Show or hide what best-of set aside", "toggle_hidden"),
+)
+"""(title, help, screen action) for what the palette offers without a key."""
 
 
-def reuse_parameters(record: ImageRecord, current: EditorState) -> EditorState:
-    """The editor set to make `record` again: its prompts, knobs, LoRAs and seed (locked)."""
-    return current.model_copy(
-        update={
-            "prompt": record.prompt,
-            "negative_prompt": record.negative_prompt,
-            "steps": record.steps,
-            "cfg_scale": record.cfg_scale,
-            "seed": record.seed,
-            "seed_locked": True,
-            "width": record.width,
-            "height": record.height,
-            "scheduler": record.scheduler,
-            "clip_skip": record.clip_skip,
-            "loras": {use.path or use.name: use.weight for use in record.loras},
-        }
-    )
+@dataclass(frozen=True)
+class PaletteAction:
+    """One command: its title and help, and the action it runs on `node`."""
+
+    title: str
+    help: str
+    action: str
+    node: DOMNode
+
+
+def palette_actions(screen: Screen[object]) -> list[PaletteAction]:
+    """The screen's and the app's bindings with a description (not quit), then the extras."""
+    found: list[PaletteAction] = []
+    for node in (screen, screen.app):
+        for binding in node.BINDINGS:
+            if isinstance(binding, Binding) and binding.description and binding.id != "quit":
+                help_text = binding.tooltip or binding.description
+                found.append(PaletteAction(binding.description, help_text, binding.action, node))
+    for title, help_text, action in EXTRA_ACTIONS:
+        if hasattr(screen, f"action_{action}"):
+            found.append(PaletteAction(title, help_text, action, screen))
+    return found
+
+
+class MainCommands(Provider):
+    """Every action of the screen the palette was opened on."""
+
+    def _commands(self) -> list[PaletteAction]:
+        return palette_actions(self.screen)
+
+    async def _run(self, command: PaletteAction) -> None:
+        await self.app.run_action(command.action, command.node)
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(command.title, partial(self._run, command), help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(command.title),
+                    partial(self._run, command),
+                    help=command.help,
+                )

@@ -3,8 +3,44 @@
 from __future__ import annotations
 
 from genai_tui.engine.clip_refs import CLIP_SCORE_HELP, DEFAULT_CLIP_RULE
+from genai_tui.knobs import (
+    BATCH,
+    CLIP_SKIP,
+    GUIDANCE,
+    LORAS,
+    NEGATIVE,
+    PROMPT,
+    SAMPLER,
+    SEED,
+    STEPS,
+    WIDTH,
+    Knob,
+)
 
-KNOBS = """\
+SHOWN_KNOBS: tuple[Knob, ...] = (
+    PROMPT, NEGATIVE, STEPS, GUIDANCE, SEED, WIDTH, BATCH, SAMPLER, CLIP_SKIP, LORAS
+)  # fmt: skip
+"""The knobs f1 explains, in the order of the panel (height reads as width does)."""
+
+
+def knob_entry(spec: Knob) -> str:
+    """One knob's paragraph: its name, range and default, its one line and why it matters."""
+    facts = [spec.bounds_text()] if spec.minimum is not None else []
+    if spec.default not in (None, "", ()):
+        facts.append(f"default {spec.default}")
+    if spec.flags:
+        facts.append(f"`{spec.flags[-1]}`")
+    shown = f" ({', '.join(facts)})" if facts else ""
+    label = "Width / Height" if spec is WIDTH else spec.label
+    return f"- **{label}**{shown} – {spec.help} {spec.explain}".rstrip()
+
+
+def knob_entries() -> str:
+    """The f1 help's list of knobs, from their one definition."""
+    return "\n".join(knob_entry(spec) for spec in SHOWN_KNOBS)
+
+
+KNOBS = f"""\
 # How an image is made
 
 Stable Diffusion starts from pure random noise and removes a little of it at every **step**,
@@ -17,28 +53,7 @@ at them through cross-attention. Words past the 77th token are cut (you are told
 
 # The knobs
 
-- **Prompt** – what to draw. Up/Down at the first/last line walk through your prompt history.
-- **Negative prompt** – what to steer away from ("blurry, extra fingers"). It replaces the empty
-  prompt that guidance pushes away from.
-- **Steps** – how many denoising steps. Modern samplers (DPM++ 2M Karras, UniPC) reach a clean
-  image in 20–30 steps because each step takes a larger, smarter jump than the original DDPM's
-  1,000; more steps add little but time.
-- **Guidance (CFG scale)** – classifier-free guidance: each step the model predicts the noise
-  with and without your prompt, and the difference is scaled by this number. 1 ignores the prompt
-  beyond the first guess; 5–9 follows it well; much higher burns colours and loses variety.
-- **Seed** – the number that makes the starting noise. The same seed, prompt and settings give
-  the same image, on any machine: that is how you make a favourite again or change one knob at a
-  time. Lock it to keep it; otherwise each run draws a new one. Image *i* of a batch uses seed+*i*.
-- **Width / Height** – in pixels, multiples of 8 (the VAE shrinks 8× per side). SD 1.5 was trained
-  at 512×512; far from it you get repeated subjects. "native" is the model's own size.
-- **Images per prompt** – made together in one batch: faster per image, more GPU memory.
-- **Sampler** – the numerical method that walks from noise to image (A1111's names). "a"
-  (ancestral) and SDE samplers add fresh noise each step, so their image changes with the step
-  count; the others converge.
-- **Clip skip** – use an earlier layer of the text encoder; 2 suits models trained that way
-  (many anime models), 1 is right for SD 1.5.
-- **LoRA** – small low-rank matrices trained on your own images and added to the attention
-  layers; the weight scales their effect (0 = off, 1 = as trained).
+{knob_entries()}
 """
 
 LORA = """\

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from genai_tui.cli.train import parse_loras
 from genai_tui.engine.params import LoraWeight
 from genai_tui.session.store import SessionStore
 from tests.fixtures.cli_run import run
@@ -36,7 +35,7 @@ def test_train_prints_progress_and_writes_the_lora_then_generate_uses_it(
     )
     assert code == 0, err
     assert out.strip().endswith("loras/circles/circles.safetensors")
-    assert "% of the UNet" in err and "step 3/3  loss " in err and "it/s  ETA 0:00" in err
+    assert "% of the UNet" in err and "step 3/3 · loss " in err and "it/s · ETA 0.0 s" in err
     # The samples are scored with CLIP as they land: file (score).
     assert re.search(r"samples at step 3 \(CLIP score\): \S+\.png \(\d+\.\d\)", err), err
     store = SessionStore.open(Path(sessions), "s", create=False)
@@ -117,7 +116,8 @@ def test_on_the_demo_model_a_new_run_starts_from_the_demo_recipe(
 
 
 def test_lora_option_parsing() -> None:
-    assert parse_loras(["a", "b:0.5", "c:d", "x.safetensors:-1"]) == (
+    texts = ["a", "b:0.5", "c:d", "x.safetensors:-1"]
+    assert tuple(LoraWeight.parse(text) for text in texts) == (
         LoraWeight("a"),
         LoraWeight("b", 0.5),
         LoraWeight("c:d"),

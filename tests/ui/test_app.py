@@ -9,6 +9,7 @@ from textual.widgets import Input
 
 from genai_tui.jobs.events import Progress
 from genai_tui.ui.app import GenaiApp
+from genai_tui.ui.commands import palette_actions
 from genai_tui.ui.screens.help import HelpScreen
 from genai_tui.ui.screens.viewer import ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery
@@ -74,14 +75,14 @@ async def test_cancel_mid_way_keeps_nothing(make_app: AppFactory) -> None:
         await pilot.press(*"a tree")
         app.query_one("#steps", Slider).set_value(150)
         steps: list[int] = []
-        original = app.events.handle
+        original = app.main_screen.show_event
 
         def spy(event: object) -> None:
             if isinstance(event, Progress):
                 steps.append(event.step)
             original(event)  # type: ignore[arg-type]
 
-        app.events.handle = spy  # type: ignore[method-assign]
+        app.main_screen.show_event = spy  # type: ignore[method-assign]
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: len(steps) >= 2)
         await pilot.press("escape")
@@ -98,7 +99,7 @@ async def test_a_failing_job_leaves_the_app_usable(
     async with app.run_test(size=(140, 42)) as pilot:
         await wait_for(pilot, lambda: not app.worker.busy and bool(app._notifications))
         assert any("missing.safetensors" in n.message for n in app._notifications)
-        app.model_ref = str(tiny_model_dir)  # as if the user picked another model
+        app.workspace.model_ref = str(tiny_model_dir)  # as if the user picked another model
         await pilot.press(*"a dog", "ctrl+g")
         gallery = app.query_one(Gallery)
         await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.worker.busy, 120)
@@ -199,7 +200,7 @@ async def test_help_explains_the_knobs(make_app: AppFactory) -> None:
 async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
-        titles = {command.title for command in app.get_system_commands(app.screen)}
+        titles = {command.title for command in palette_actions(app.screen)}
         assert {"Generate", "Cancel", "Reuse seed", "Open", "New", "Log", "Help"} <= titles
         await wait_ready(pilot)
 
@@ -208,7 +209,7 @@ async def test_a_bad_seed_field_falls_back_to_random(make_app: AppFactory) -> No
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
         app.query_one("#seed", Input).value = "99999999999"
-        assert app.query_one(ParamPanel).seed == -1
+        assert app.query_one(ParamPanel).seed is None
         await wait_ready(pilot)
 
 

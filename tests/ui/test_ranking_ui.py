@@ -135,8 +135,8 @@ async def test_best_of_keeps_the_best_and_hides_the_rest(
 
 
 def test_reusing_an_images_parameters_sets_every_knob_and_locks_its_seed() -> None:
+    from genai_tui.jobs.editor import editor_for_image
     from genai_tui.session.models import EditorState, LoraUse
-    from genai_tui.ui.commands import reuse_parameters
 
     made = record("0007", 30.0).model_copy(
         update={
@@ -148,7 +148,7 @@ def test_reusing_an_images_parameters_sets_every_knob_and_locks_its_seed() -> No
             "loras": [LoraUse(name="zst", weight=0.8)],
         }
     )
-    state = reuse_parameters(made, EditorState(prompt="something else", batch_size=3))
+    state = editor_for_image(made, EditorState(prompt="something else", batch_size=3))
     assert (state.prompt, state.negative_prompt, state.steps, state.cfg_scale) == (
         "a blue square",
         "blurry",

@@ -13,15 +13,16 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
+from genai_tui import words
 from genai_tui.session import models
-from genai_tui.ui import paths
 from genai_tui.ui.app import AppOptions, GenaiApp
 from genai_tui.ui.screens.viewer import ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.slider import Slider
-from genai_tui.ui.widgets.status_header import StatusHeader
+from genai_tui.ui.widgets.status_header import Activity, StatusHeader
 from tests.ui.conftest import wait_for, wait_ready
 
 SIZE = (150, 46)
@@ -39,7 +40,7 @@ def snapshot_app(
 ) -> Callable[[], GenaiApp]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(models, "datetime", PinnedTime)
-    monkeypatch.setattr(paths, "duration", lambda value: "1.0 s")
+    monkeypatch.setattr(words, "duration", lambda value: "1.0 s")
 
     def build() -> GenaiApp:
         return GenaiApp(
@@ -60,7 +61,7 @@ async def steady(pilot: Pilot[None]) -> None:
     job's end arrives) and the text cursors not blinking (a blink is a different screen)."""
     await wait_ready(pilot)
     header = pilot.app.query_one(StatusHeader)
-    await wait_for(pilot, lambda: header.state == "idle")
+    await wait_for(pilot, lambda: header.status.activity is Activity.IDLE)
     for editor in pilot.app.query(PromptEditor):
         editor.cursor_blink = False
 
@@ -119,3 +120,16 @@ def test_session_picker(snap_compare: Any, snapshot_app: Any) -> None:
         await pilot.pause(0.5)
 
     assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=open_picker)
+
+
+def test_training_screen(snap_compare: Any, snapshot_app: Any) -> None:
+    """The LoRA form with the demo recipe's note, the idle explanation and an empty curve."""
+
+    async def open_training(pilot: Pilot[None]) -> None:
+        await steady(pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.5)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+
+    assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=open_training)

@@ -79,5 +79,5 @@ def test_the_help_explains_what_lora_trains() -> None:
 def test_the_training_ui_loads_no_ml_library() -> None:
     from tests.test_import_hygiene import HEAVY, modules_after_import
 
-    loaded = modules_after_import("genai_tui.ui.training_link")
+    loaded = modules_after_import("genai_tui.ui.screens.training")
     assert not [name for name in HEAVY if name in loaded]

@@ -12,11 +12,12 @@ from safetensors.numpy import save_file
 from textual.widgets import Input, Select
 
 from genai_tui.engine.params import LoraWeight
+from genai_tui.jobs.editor import lora_weights
 from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.screens.training import TrainingScreen
 from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.log_panel import LogPanel
-from genai_tui.ui.widgets.lora_panel import LoraPanel, lora_weights
+from genai_tui.ui.widgets.lora_panel import LoraPanel
 from genai_tui.ui.widgets.lora_slider import LoraSlider
 from genai_tui.ui.widgets.loss_plot import LossPlot
 from genai_tui.ui.widgets.slider import Slider
@@ -57,11 +58,9 @@ def fill_form(screen: TrainingScreen, data: Path, name: str, **knobs: float) -> 
         form.set_knob(field, value)
 
 
-async def test_train_watch_the_curve_and_use_the_lora(
-    make_training_app: AppFactory, tmp_path: Path
-) -> None:
+async def test_train_watch_the_curve_and_use_the_lora(make_app: AppFactory, tmp_path: Path) -> None:
     data = make_lora_data(tmp_path / "data")
-    app = make_training_app()
+    app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         screen = await open_training(pilot)
@@ -100,7 +99,7 @@ async def test_train_watch_the_curve_and_use_the_lora(
         assert panel.selected() == (LoraWeight("circles", 0.8),)
         await pilot.press("right")
         assert panel.selected() == (LoraWeight("circles", 0.85),)
-        assert lora_weights(app.editor_state()) == (LoraWeight("circles", 0.85),)
+        assert lora_weights(app.main_screen.editor_state()) == (LoraWeight("circles", 0.85),)
 
         await pilot.press("ctrl+t")
         assert app.screen is screen and screen.query_one(LossPlot).steps[-1] == 4
@@ -109,7 +108,7 @@ async def test_train_watch_the_curve_and_use_the_lora(
 
     saved = json.loads((tmp_path / "sessions" / "test" / "session.json").read_text())
     assert saved["editor"]["loras"] == {"circles": 0.85}
-    again = make_training_app()
+    again = make_app()
     async with again.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(again.query(LoraSlider)) == 1)
         assert again.query_one(LoraSlider).value == 0.85
@@ -118,10 +117,10 @@ async def test_train_watch_the_curve_and_use_the_lora(
 
 
 async def test_cancel_writes_a_checkpoint_that_can_be_resumed(
-    make_training_app: AppFactory, tmp_path: Path
+    make_app: AppFactory, tmp_path: Path
 ) -> None:
     data = make_lora_data(tmp_path / "data")
-    app = make_training_app()
+    app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         screen = await open_training(pilot)
@@ -150,9 +149,9 @@ async def test_cancel_writes_a_checkpoint_that_can_be_resumed(
 
 
 async def test_a_bad_data_folder_is_explained_and_nothing_starts(
-    make_training_app: AppFactory, tmp_path: Path
+    make_app: AppFactory, tmp_path: Path
 ) -> None:
-    app = make_training_app()
+    app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_training(pilot)
         folder = screen.query_one("#data-folder", Input)
@@ -181,14 +180,12 @@ async def test_a_bad_data_folder_is_explained_and_nothing_starts(
         await wait_ready(pilot)
 
 
-async def test_a_lora_file_gets_a_slider_and_is_saved(
-    make_training_app: AppFactory, tmp_path: Path
-) -> None:
+async def test_a_lora_file_gets_a_slider_and_is_saved(make_app: AppFactory, tmp_path: Path) -> None:
     lora = tmp_path / "style.safetensors"
     save_file({"lora_unet_x.lora_down.weight": np.zeros((1, 1), np.float32)}, str(lora))
     other = tmp_path / "plain.safetensors"
     save_file({"weight": np.zeros((1, 1), np.float32)}, str(other))
-    app = make_training_app()
+    app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(LoraPanel)
         field = app.query_one("#lora-path", Input)
@@ -209,7 +206,7 @@ async def test_a_lora_file_gets_a_slider_and_is_saved(
         await pilot.press("ctrl+q")
     saved = json.loads((tmp_path / "sessions" / "test" / "session.json").read_text())
     assert saved["editor"]["loras"] == {str(lora): 0.0}
-    again = make_training_app()
+    again = make_app()
     async with again.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(again.query(LoraSlider)) == 1)
         assert again.query_one(LoraSlider).name_or_path == str(lora)
@@ -217,13 +214,13 @@ async def test_a_lora_file_gets_a_slider_and_is_saved(
 
 
 async def test_on_the_demo_model_the_form_starts_from_its_recipe(
-    make_training_app: AppFactory,
+    make_app: AppFactory,
 ) -> None:
     """A new user on the demo model gets settings that teach the sample set in about a minute,
     and the form says so; on another model the generic defaults stay."""
     from genai_tui.engine.lora.recipes import DEMO_RECIPE
 
-    app = make_training_app(model="demo")
+    app = make_app(model="demo")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_training(pilot)
         form = screen.query_one(TrainForm)
@@ -235,8 +232,8 @@ async def test_on_the_demo_model_the_form_starts_from_its_recipe(
         assert form.params().validation_prompts == DEMO_RECIPE.validation_prompts
 
 
-async def test_the_lora_layers_choice_reaches_the_run(make_training_app: AppFactory) -> None:
-    app = make_training_app()
+async def test_the_lora_layers_choice_reaches_the_run(make_app: AppFactory) -> None:
+    app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_training(pilot)
         form = screen.query_one(TrainForm)

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from genai_tui.session.history import PROMPT_HISTORY_LIMIT
 from genai_tui.session.listing import list_sessions, most_recent
 from genai_tui.session.models import SCHEMA_VERSION, EditorState, ImageRecord
 from genai_tui.session.pngmeta import read_parameters, read_png_record
 from genai_tui.session.store import (
-    PROMPT_HISTORY_LIMIT,
     SessionError,
     SessionStore,
     sessions_root,

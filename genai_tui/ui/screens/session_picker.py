@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Label
 from genai_tui.session.listing import SessionSummary, list_sessions
 from genai_tui.session.store import SessionStore
 from genai_tui.ui.images import ThumbnailCache, show_picture
-from genai_tui.ui.paths import shown_path
+from genai_tui.words import shown_path
 
 
 def latest_image(summary: SessionSummary) -> Path | None:

@@ -1,7 +1,7 @@
 """The training screen: set up a LoRA run on a folder of images, start, watch, cancel, resume.
 
-The screen builds a TrainJob and hands it to the app's worker, then shows the events of that job
-(the app forwards every worker event to `show_event`; others are ignored). It is installed once
+The screen builds a TrainJob and hands it to the workspace's jobs, then shows the events of that
+job (the app hands every worker event to `show_event`; others are ignored). It is installed once
 and reused, so its loss curve and log survive going back to the main screen and returning.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from genai_tui import words
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.lora.params import TARGET_MODULES, TrainParams, checkpoint_params
 from genai_tui.engine.lora.recipes import recipe_note, recommended_params
-from genai_tui.engine.params import LoadOptions
 from genai_tui.jobs.events import (
     CheckpointSaved,
     Event,
@@ -32,21 +31,19 @@ from genai_tui.jobs.events import (
     JobFailed,
     JobFinished,
     JobStarted,
-    JobWarning,
     LoraReady,
     TrainingStarted,
     TrainStep,
     ValidationImages,
 )
-from genai_tui.jobs.specs import Job, TrainJob
-from genai_tui.jobs.training import check_lora_name
-from genai_tui.session.store import SessionStore
+from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.ui.data_scan import scan_folder
 from genai_tui.ui.images import show_picture
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.loss_plot import LossPlot
 from genai_tui.ui.widgets.preview import tile
 from genai_tui.ui.widgets.train_form import TrainForm
+from genai_tui.ui.workspace import Workspace
 
 IDLE_EXPLANATION = (
     "LoRA keeps every weight of the model frozen and trains two small matrices beside each "
@@ -56,24 +53,11 @@ IDLE_EXPLANATION = (
 )
 
 
-def count(n: int) -> str:
-    """A parameter count as people say it: 0.8 M, 860 M, or 3,072."""
-    return f"{n / 1e6:.1f} M" if n >= 100_000 else f"{n:,}"
-
-
-def duration(seconds: float) -> str:
-    """Seconds as m:ss or h:mm:ss."""
-    whole = max(0, round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def explain(event: TrainingStarted, params: TrainParams | None) -> str:
     """What this run trains, in numbers."""
     share = event.trainable_share * 100
     lines = [
-        f"training {count(event.trainable_params)} of {count(event.unet_params)} UNet "
+        f"training {words.count(event.trainable_params)} of {words.count(event.unet_params)} UNet "
         f"parameters ({share:.2f} %)"
     ]
     if params is not None:
@@ -120,25 +104,10 @@ class TrainingScreen(Screen[None]):
         Binding("ctrl+t", "back", "Back", id="training.back", tooltip="Back to the main screen"),
     ]
 
-    def __init__(
-        self,
-        image_class: Any,
-        *,
-        submit: Callable[[Job], str],
-        cancel: Callable[[str | None], bool],
-        store_getter: Callable[[], SessionStore | None],
-        model_ref_getter: Callable[[], str | None],
-        load: LoadOptions | None = None,
-        clip: str | None = None,
-    ) -> None:
+    def __init__(self, workspace: Workspace, image_class: Any) -> None:
         super().__init__()
+        self.workspace = workspace
         self._image_class = image_class
-        self._submit = submit
-        self._cancel = cancel
-        self._store_getter = store_getter
-        self._model_ref_getter = model_ref_getter
-        self._load = load or LoadOptions()
-        self._clip = clip  # the CLIP that scores the samples (None: the default)
         self._job_id: str | None = None
         self._params: TrainParams | None = None
         self._log_every = 1
@@ -154,7 +123,7 @@ class TrainingScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="training-main"):
-            model_ref = self._model_ref_getter()
+            model_ref = self.workspace.model_ref
             yield TrainForm(recommended_params(model_ref), recipe_note(model_ref), id="train-form")
             with Vertical(id="training-live"):
                 with Horizontal(id="training-buttons"):
@@ -183,7 +152,7 @@ class TrainingScreen(Screen[None]):
 
     def refresh_checkpoints(self) -> None:
         """Fill the resume list from the session's runs."""
-        store = self._store_getter()
+        store = self.workspace.store
         options: list[tuple[str, str]] = []
         if store is not None:
             for run in store.session.runs:
@@ -209,7 +178,7 @@ class TrainingScreen(Screen[None]):
         except BadInput as error:
             self.notify(f"{error}. {error.hint}", severity="error")
             return
-        store = self._store_getter()
+        store = self.workspace.store
         run = store.run(folder.parent.name) if store is not None else None
         if run is not None:
             self.query_one("#data-folder", Input).value = run.data
@@ -235,7 +204,7 @@ class TrainingScreen(Screen[None]):
         if self.running:
             self.notify("A training run is going: cancel it first (escape).", severity="warning")
             return
-        store = self._store_getter()
+        store = self.workspace.store
         if store is None:
             self.notify("No session is open.", severity="error")
             return
@@ -258,10 +227,10 @@ class TrainingScreen(Screen[None]):
             str(scan.folder),
             name,
             store,
-            model=self._model_ref_getter(),
+            model=self.workspace.model_ref,
             resume=form.resume,
-            load=self._load,
-            clip=self._clip,
+            load=self.workspace.options.load,
+            clip=self.workspace.options.clip,
         )
         self._job_id = job.id
         self._params = params
@@ -271,14 +240,14 @@ class TrainingScreen(Screen[None]):
         self._last_line = ""
         self.query_one(LossPlot).reset(0, params.steps)
         self.query_one("#train-explain", Static).update(IDLE_EXPLANATION)
-        self._submit(job)
+        self.workspace.jobs.submit(job)
         self._progress("queued: loading the model and the data comes first")
         self.log_line(f"queued {job.title} ({len(scan.images)} images)")
 
     def action_cancel(self) -> None:
         """Cancel the run (it writes a checkpoint); when nothing runs, go back."""
         if self.running and self._job_id is not None:
-            if self._cancel(self._job_id):
+            if self.workspace.jobs.cancel(self._job_id):
                 self._progress("cancelling after this step; a checkpoint is written")
                 self.log_line("cancelling: the run stops after this step", "warning")
             return
@@ -304,35 +273,30 @@ class TrainingScreen(Screen[None]):
             return
         if isinstance(event, TrainStep):
             self._step(event)
-        elif isinstance(event, TrainingStarted):
+            return
+        if not isinstance(event, JobCancelled) and (line := event.sentence()):
+            self.log_line(line, event.level)
+        if isinstance(event, TrainingStarted):
             self.query_one("#train-explain", Static).update(explain(event, self._params))
             self.query_one(LossPlot).reset(event.start_step, event.total_steps)
             self._log_every = max(1, event.total_steps // 100)
-            self.log_line(f"run {event.run}: {explain(event, self._params).splitlines()[0]}", "ok")
         elif isinstance(event, ValidationImages):
             self._samples(event)
         elif isinstance(event, CheckpointSaved):
-            self.log_line(f"checkpoint at step {event.step}: {event.path}", "ok")
             self.refresh_checkpoints()
         elif isinstance(event, LoraReady):
-            record = event.record
-            self.log_line(f"LoRA {record.name} is ready: {event.path}", "ok")
-            self.notify(f"LoRA {record.name} is ready: its weight slider is in the parameters")
-        elif isinstance(event, JobWarning):
-            self.log_line(event.message, "warning")
+            self.notify(
+                f"LoRA {event.record.name} is ready: its weight slider is in the parameters"
+            )
         elif isinstance(event, JobStarted):
-            self.log_line(f"started {event.title}")
             self._progress("loading the model and the data…")
-        else:
+        elif isinstance(event, JobFinished | JobCancelled | JobFailed):
             self._ended(event)
 
     def _step(self, event: TrainStep) -> None:
         self.last_step = event.step
         self.query_one(LossPlot).add(event.step, event.loss)
-        line = (
-            f"step {event.step}/{event.total} · loss {event.loss:.4f} · lr {event.lr:.2e} · "
-            f"{event.rate:.2f} it/s · ETA {duration(event.eta)}"
-        )
+        line = event.sentence()
         self._progress(line)
         self._last_line = line
         if event.step % self._log_every == 0 or event.step == event.total:
@@ -353,23 +317,17 @@ class TrainingScreen(Screen[None]):
         scored = f", CLIP ★{max(scores):.1f} best" if scores else ""
         caption = f"samples at step {event.step}{scored}: {prompts}"
         self.query_one("#samples-caption", Label).update(caption)
-        self.log_line(f"{len(event.paths)} samples at step {event.step}", "ok")
 
-    def _ended(self, event: Event) -> None:
+    def _ended(self, event: JobFinished | JobCancelled | JobFailed) -> None:
         if isinstance(event, JobFinished):
-            self.log_line(f"training done in {duration(event.seconds)}", "ok")
-            self._progress(f"done in {duration(event.seconds)} · {self._last_line}")
+            self._progress(f"{event.sentence()} · {self._last_line}")
         elif isinstance(event, JobCancelled):
             self.log_line(
                 f"cancelled at step {self.last_step}; its checkpoint is in the Resume list",
-                "warning",
+                event.level,
             )
             self._progress(f"cancelled at step {self.last_step}")
             self.refresh_checkpoints()
-        elif isinstance(event, JobFailed):
-            hint = f" ({event.hint})" if event.hint else ""
-            self.log_line(f"failed: {event.error}{hint}", "error")
-            self._progress(f"failed: {event.error}")
         else:
-            return
+            self._progress(f"failed: {event.error}")
         self.running = False

@@ -14,8 +14,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from genai_tui import words
 from genai_tui.session.models import ImageRecord
-from genai_tui.ui import paths
 from genai_tui.ui.images import show_picture
 from genai_tui.ui.screens.dialogs import ConfirmDialog
 
@@ -44,9 +44,9 @@ def describe(record: ImageRecord, path: Path) -> Table:
         ("Clip skip", record.clip_skip),
         ("Model", f"{record.model_name or record.model} [{record.model_hash or 'no hash'}]"),
         ("CLIP score", "—" if record.clip_score is None else f"{record.clip_score:.2f}"),
-        ("Made on", f"{record.device} {record.dtype}, {paths.duration(record.time_taken)}/image"),
+        ("Made on", f"{record.device} {record.dtype}, {words.duration(record.time_taken)}/image"),
         ("Created", record.created),
-        ("File", paths.shown_path(path)),
+        ("File", words.shown_path(path)),
     ]
     for key, value in rows:
         table.add_row(key, str(value))

@@ -54,6 +54,8 @@ class Slot(Vertical):
         yield Label("")
 
     def show(self, file: str, thumbnail: Any, text: str) -> None:
+        if not self.children:
+            return  # not composed yet: the gallery shows it again once it is
         if file != self.file:
             show_picture(self.query_one(".thumb"), thumbnail)
             self.file = file
@@ -194,16 +196,16 @@ class Gallery(Vertical, can_focus=True):
         else:
             self.border_title = "Gallery · newest first"
 
-    def on_resize(self, event: Resize) -> None:
+    async def on_resize(self, event: Resize) -> None:
         columns = max(1, (event.size.width - 2) // SLOT_WIDTH)
         rows = max(1, (event.size.height - 2) // SLOT_HEIGHT)
         if (columns, rows) != (self._columns, self._rows) or not self.query(Slot):
             self._columns, self._rows = columns, rows
             grid = self.query_one(Grid)
             grid.styles.grid_size_columns = columns
-            grid.remove_children()
-            grid.mount_all(Slot(self._image_class) for _ in range(columns * rows))
-            self.call_after_refresh(self._refresh_view)
+            await grid.remove_children()
+            await grid.mount_all(Slot(self._image_class) for _ in range(columns * rows))
+            self._refresh_view()
 
     def watch_cursor(self, _old: int, new: int) -> None:
         page = self._columns * self._rows

@@ -12,16 +12,10 @@ from textual.message import Message
 from textual.widgets import Input, Label
 
 from genai_tui.engine.params import LoraWeight
-from genai_tui.session.models import EditorState
 from genai_tui.ui.widgets.lora_slider import DEFAULT_WEIGHT, LoraSlider
 from genai_tui.ui.widgets.slider import Slider
 
 _MAX_HEADER = 100_000_000  # safetensors headers are JSON; anything larger is not one
-
-
-def lora_weights(state: EditorState) -> tuple[LoraWeight, ...]:
-    """The LoRAs a generation from `state` applies: every entry with a non-zero weight."""
-    return tuple(LoraWeight(name, weight) for name, weight in state.loras.items() if weight)
 
 
 def is_file_entry(name_or_path: str) -> bool:

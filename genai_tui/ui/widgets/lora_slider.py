@@ -1,4 +1,4 @@
-"""A LoRA's weight slider: -2 to 2 in 0.05 steps, 0 is off, space switches it on and off."""
+"""A LoRA's weight slider: its bounds and steps are the LoRA knob's; 0 is off, space toggles."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from pathlib import Path
 
 from textual.binding import Binding
 
-from genai_tui.ui.widgets.slider import Scale, Slider
-
-LORA_SCALE = Scale(-2.0, 2.0, 0.05, 0.25, decimals=2)
-"""Negative weights invert a LoRA; past ±2 images fall apart."""
+from genai_tui.knobs import LORAS
+from genai_tui.ui.widgets.knob_widgets import scale_of
+from genai_tui.ui.widgets.slider import Slider
 
 DEFAULT_WEIGHT = 0.8
 """The weight a LoRA is switched on at: a little under 1 keeps room for the prompt."""
@@ -34,7 +33,7 @@ class LoraSlider(Slider):
         super().__init__(
             short_label(name_or_path),
             weight,
-            LORA_SCALE,
+            scale_of(LORAS),
             zero_label="off",
             tooltip=f"{name_or_path}: 0 off, 1 as trained; space switches it on and off",
         )

@@ -1,23 +1,45 @@
-"""The parameter panel: sliders and fields for every knob of a generation."""
+"""The parameter panel: a slider or field for every knob of a generation.
+
+Every knob widget is drawn from its definition (genai_tui.knobs) and names its editor-state
+field, so reading and loading the panel is one loop: a new knob is one line of `compose`.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Select
 
-from genai_tui.engine.params import MAX_SEED
-from genai_tui.engine.schedulers import SAMPLERS
-from genai_tui.session.models import EditorState
+from genai_tui.engine.schedulers import SAMPLER_NAMES
+from genai_tui.knobs import (
+    BATCH,
+    BEST_OF,
+    CLIP_SKIP,
+    GUIDANCE,
+    HEIGHT,
+    KEEP,
+    MAX_SEED,
+    SAMPLER,
+    SCORE,
+    SEED,
+    STEPS,
+    WIDTH,
+)
+from genai_tui.ui.widgets.knob_widgets import KnobSelect, KnobSlider
 from genai_tui.ui.widgets.lora_panel import LoraPanel
-from genai_tui.ui.widgets.slider import Scale, Slider
+from genai_tui.ui.widgets.slider import Slider
+
+if TYPE_CHECKING:
+    from genai_tui.session.models import EditorState
 
 SIZE_PRESETS = ("native", "512x512", "512x768", "768x512", "640x640", "768x768", "1024x1024")
 
 
 class ParamPanel(VerticalScroll):
-    """Steps, guidance, seed, size, batch, sampler, clip skip and LoRA weights."""
+    """Steps, guidance, seed, size, batch, sampler, clip skip, scoring and LoRA weights."""
 
     DEFAULT_CSS = """
     ParamPanel { height: auto; max-height: 100%; }
@@ -29,25 +51,13 @@ class ParamPanel(VerticalScroll):
     """
 
     class Changed(Message):
-        """A parameter changed; the app saves the editor state shortly after."""
+        """A parameter changed; the screen saves the editor state shortly after."""
 
     def compose(self) -> ComposeResult:
-        yield Slider(
-            "Steps",
-            25,
-            Scale(1, 150, 1, 10),
-            id="steps",
-            tooltip="Denoising steps; 20-30 suit DPM++ 2M Karras.",
-        )
-        yield Slider(
-            "Guidance",
-            7.0,
-            Scale(0, 30, 0.5, 2.5, decimals=1),
-            id="cfg",
-            tooltip="How strongly the prompt steers each step (5-9 is usual).",
-        )
+        yield KnobSlider("steps", STEPS, id="steps")
+        yield KnobSlider("cfg_scale", GUIDANCE, id="cfg")
         with Horizontal(id="seed-row"):
-            yield Input("-1", id="seed", type="integer", tooltip="-1 draws a new seed each run")
+            yield Input("", id="seed", type="integer", placeholder="random", tooltip=SEED.help)
             yield Checkbox("lock", id="seed-lock", tooltip="Keep this seed between runs")
         yield Select(
             [(p, p) for p in SIZE_PRESETS],
@@ -56,39 +66,18 @@ class ParamPanel(VerticalScroll):
             allow_blank=False,
             tooltip="Common sizes; fine-tune with the sliders below",
         )
-        yield Slider("Width", 0, Scale(0, 2048, 8, 64), zero_label="native", id="width")
-        yield Slider("Height", 0, Scale(0, 2048, 8, 64), zero_label="native", id="height")
-        yield Slider("Images", 1, Scale(1, 16, 1, 4), id="batch", tooltip="Images per prompt.")
-        yield Select(
-            [(s.name, s.name) for s in SAMPLERS],
-            value=SAMPLERS[0].name,
-            id="scheduler",
-            allow_blank=False,
-            tooltip="Sampler: how the noise is walked back to an image",
-        )
-        yield Slider("Clip skip", 1, Scale(1, 4, 1, 1), id="clip-skip")
-        yield Checkbox(
-            "CLIP score each image",
-            True,
-            id="score",
-            tooltip="Rank new images by how well they match their prompt",
-        )
-        yield Slider(
-            "Best of",
-            0,
-            Scale(0, 64, 1, 8),
-            zero_label="off",
-            id="best-of",
-            tooltip="Make N images, keep the best by CLIP score; the rest stay on disk",
-        )
-        yield Slider(
-            "Keep",
-            1,
-            Scale(1, 16, 1, 4),
-            id="keep",
-            tooltip="With best-of: how many of the best stay in the gallery",
-        )
+        yield KnobSlider("width", WIDTH, id="width")
+        yield KnobSlider("height", HEIGHT, id="height")
+        yield KnobSlider("batch_size", BATCH, id="batch")
+        yield KnobSelect("scheduler", SAMPLER, SAMPLER_NAMES, id="scheduler")
+        yield KnobSlider("clip_skip", CLIP_SKIP, id="clip-skip")
+        yield Checkbox(SCORE.label, SCORE.default, id="score", tooltip=SCORE.help)
+        yield KnobSlider("best_of", BEST_OF, id="best-of")
+        yield KnobSlider("keep", KEEP, id="keep")
         yield LoraPanel(id="loras")
+
+    def _knob_widgets(self) -> list[KnobSlider | KnobSelect]:
+        return [*self.query(KnobSlider), *self.query(KnobSelect)]
 
     def load(self, state: EditorState, loras: list[str] | None = None) -> None:
         """Show `state` without announcing changes (used when a session opens).
@@ -96,51 +85,38 @@ class ParamPanel(VerticalScroll):
         `loras`: the session's LoRA names (jobs.loras.session_loras); None keeps those shown.
         """
         with self.prevent(Slider.Changed, Input.Changed, Checkbox.Changed, Select.Changed):
-            self.query_one("#steps", Slider).set_value(state.steps)
-            self.query_one("#cfg", Slider).set_value(state.cfg_scale)
-            self.query_one("#seed", Input).value = str(state.seed)
+            for widget in self._knob_widgets():
+                widget.show(getattr(state, widget.field))
+            self.query_one("#seed", Input).value = "" if state.seed is None else str(state.seed)
             self.query_one("#seed-lock", Checkbox).value = state.seed_locked
-            self.query_one("#width", Slider).set_value(state.width or 0)
-            self.query_one("#height", Slider).set_value(state.height or 0)
-            self.query_one("#batch", Slider).set_value(state.batch_size)
-            if any(s.name == state.scheduler for s in SAMPLERS):
-                self.query_one("#scheduler", Select).value = state.scheduler
-            self.query_one("#clip-skip", Slider).set_value(state.clip_skip)
             self.query_one("#score", Checkbox).value = state.score_images
-            self.query_one("#best-of", Slider).set_value(state.best_of)
-            self.query_one("#keep", Slider).set_value(state.keep)
         self.query_one(LoraPanel).load(state.loras, loras)
+
+    def values(self) -> dict[str, Any]:
+        """The panel's values by editor-state field (the prompts live in their editors)."""
+        values: dict[str, Any] = {w.field: w.knob_value for w in self._knob_widgets()}
+        values.update(
+            seed=self.seed,
+            seed_locked=self.query_one("#seed-lock", Checkbox).value,
+            score_images=self.query_one("#score", Checkbox).value,
+            loras=self.query_one(LoraPanel).weights(),
+        )
+        return values
 
     def read(self, prompt: str, negative: str) -> EditorState:
         """The panel's values, with the prompts from the editors, as the session stores them."""
-        width = self.query_one("#width", Slider).int_value or None
-        height = self.query_one("#height", Slider).int_value or None
-        return EditorState(
-            prompt=prompt,
-            negative_prompt=negative,
-            steps=self.query_one("#steps", Slider).int_value,
-            cfg_scale=self.query_one("#cfg", Slider).value,
-            seed=self.seed,
-            seed_locked=self.query_one("#seed-lock", Checkbox).value,
-            width=width,
-            height=height,
-            batch_size=self.query_one("#batch", Slider).int_value,
-            scheduler=str(self.query_one("#scheduler", Select).value),
-            clip_skip=self.query_one("#clip-skip", Slider).int_value,
-            score_images=self.query_one("#score", Checkbox).value,
-            best_of=self.query_one("#best-of", Slider).int_value,
-            keep=self.query_one("#keep", Slider).int_value,
-            loras=self.query_one(LoraPanel).weights(),
-        )
+        from genai_tui.session.models import EditorState
+
+        return EditorState(prompt=prompt, negative_prompt=negative, **self.values())
 
     @property
-    def seed(self) -> int:
-        """The seed field: -1 (random) when empty or out of range."""
+    def seed(self) -> int | None:
+        """The seed field: None (random) when empty or out of range."""
         try:
             value = int(self.query_one("#seed", Input).value)
         except ValueError:
-            return -1
-        return value if 0 <= value <= MAX_SEED else -1
+            return None
+        return value if 0 <= value <= MAX_SEED else None
 
     def use_seed(self, seed: int, *, lock: bool = True) -> None:
         """Put `seed` in the seed field (and lock it, so the next run uses it)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.events import Key
 from textual.widgets import TextArea
 
+from genai_tui.session.history import remembered
+
 
 class PromptEditor(TextArea):
     """A TextArea that walks the session's prompt history when the cursor is at an edge.
@@ -30,12 +32,8 @@ class PromptEditor(TextArea):
         self._position = None
 
     def remember(self, prompt: str) -> None:
-        """Add a prompt to the end of the history, as the session does."""
-        prompt = prompt.strip()
-        if prompt:
-            if prompt in self.prompt_history:
-                self.prompt_history.remove(prompt)
-            self.prompt_history.append(prompt)
+        """Add a prompt to the end of the history, by the session's own rule."""
+        self.prompt_history = remembered(self.prompt_history, prompt)
         self._position = None
 
     def _walk(self, direction: int) -> bool:

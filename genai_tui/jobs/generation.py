@@ -1,0 +1,57 @@
+"""How a GenerateJob runs: the engine's images in, saved records and events out."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from genai_tui import __version__
+from genai_tui.jobs.context import JobContext
+from genai_tui.jobs.events import ImageReady, JobWarning, Progress
+from genai_tui.jobs.loading import load_model_for
+from genai_tui.jobs.loras import resolve_loras
+from genai_tui.jobs.records import MadeBy, image_record
+from genai_tui.jobs.scoring import score_landed
+from genai_tui.jobs.specs import GenerateJob
+from genai_tui.session.models import ImageRecord
+
+
+def run_generate(job: GenerateJob, ctx: JobContext) -> list[ImageRecord]:
+    """Load (or reuse) the model, generate, and save each image into the session as it lands.
+
+    Then score the images with CLIP (unless job.score is off); returns their final records.
+    """
+    from genai_tui.engine.generate import StepInfo, generate
+
+    store = ctx.store()
+    params = job.params.validate().with_seed()
+    params, lora_uses = resolve_loras(store, params)  # session names -> files
+    model = load_model_for(ctx, job.model, job.load)
+    ref = model.source.ref
+
+    def on_step(info: StepInfo) -> None:
+        ctx.emit(Progress(ctx.job_id, info.step, info.total, info.elapsed, tuple(info.previews)))
+
+    store.remember_prompt(params.prompt)
+    store.set_model(ref)
+    result = generate(model, params, on_step, ctx.cancel)
+    for warning in result.warnings:
+        ctx.emit(JobWarning(ctx.job_id, warning))
+    per_image = result.seconds / max(1, len(result.images))
+    made_by = MadeBy(ref, model.source.name, model.model_hash, model.device, model.dtype)
+    landed: list[tuple[ImageRecord, Image.Image]] = []
+    for made in result.images:
+        record = image_record(
+            params,
+            seed=made.seed,
+            width=result.width,
+            height=result.height,
+            made_by=made_by,
+            loras=lora_uses,
+            seconds=per_image,
+        )
+        saved = store.add_image(record, made.image, __version__)
+        ctx.emit(ImageReady(ctx.job_id, saved, store.path / saved.file))
+        landed.append((saved, made.image))
+    if not job.score:
+        return [record for record, _ in landed]
+    return score_landed(ctx, job.clip, ref, model.device, landed)

@@ -1,0 +1,402 @@
+"""The main screen: prompt editor, parameters, live preview, gallery and log.
+
+It owns its widgets and shows the worker's events in them; it builds job specs from what the
+user set and hands them to the workspace's jobs. It never touches a model, and everything the
+user makes or types is saved as it lands.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PIL import Image
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Label
+
+from genai_tui import words
+from genai_tui.engine.errors import BadInput
+from genai_tui.jobs.events import (
+    BestOfPicked,
+    Event,
+    ImageReady,
+    ImagesScored,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobStarted,
+    JobWarning,
+    LoraReady,
+    ModelLoaded,
+    ModelLoading,
+    Progress,
+    TrainStep,
+)
+from genai_tui.ui.commands import MainCommands
+from genai_tui.ui.screens.dialogs import NameDialog
+from genai_tui.ui.screens.viewer import ViewerChoice, ViewerScreen
+from genai_tui.ui.widgets.gallery import Gallery
+from genai_tui.ui.widgets.log_panel import LogPanel
+from genai_tui.ui.widgets.lora_panel import LoraPanel
+from genai_tui.ui.widgets.param_panel import ParamPanel
+from genai_tui.ui.widgets.preview import PreviewPane
+from genai_tui.ui.widgets.prompt_editor import PromptEditor
+from genai_tui.ui.widgets.status_header import Activity, Status, StatusHeader
+from genai_tui.ui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from genai_tui.session.models import EditorState
+    from genai_tui.session.store import SessionStore
+
+SAVE_DELAY = 0.5
+"""Seconds of quiet after an edit before the editor state is written to session.json."""
+
+WATCH_SECONDS = 2.0
+"""How often the open session is checked for what another process (nohup train) added."""
+
+_SHOWN_ELSEWHERE = (ModelLoading, Progress, TrainStep)
+"""Events the header and preview show as progress; they are too frequent for the log."""
+
+
+class MainScreen(Screen[None]):
+    """Generate, watch, rank and keep images."""
+
+    COMMANDS: ClassVar[set[Any]] = {*Screen.COMMANDS, MainCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+g,f5",
+            "generate",
+            "Generate",
+            id="generate",
+            priority=True,
+            tooltip="Generate images from the prompt",
+        ),
+        Binding("escape", "cancel", "Cancel", id="cancel", tooltip="Cancel the running job"),
+        Binding(
+            "ctrl+r",
+            "reuse_seed",
+            "Reuse seed",
+            id="reuse_seed",
+            tooltip="Use the seed of the selected image",
+        ),
+        Binding(
+            "ctrl+f",
+            "rank_by_text",
+            "Rank by text",
+            id="rank_by_text",
+            tooltip="Rank the gallery by how well each image matches a text (CLIP)",
+        ),
+        Binding("ctrl+l", "toggle_log", "Log", id="toggle_log", tooltip="Show or hide the log"),
+    ]
+
+    class Ready(Message):
+        """The screen is mounted: the app opens the session and starts loading the model."""
+
+    def __init__(self, workspace: Workspace, image_class: Any) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.image_class = image_class
+        self._save_timer: Timer | None = None
+        self._watch_error = ""
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        with Horizontal(id="main"):
+            with Vertical(id="editor-column") as column:
+                column.border_title = "Prompt"
+                yield PromptEditor(id="prompt", placeholder="Describe the image…")
+                yield Label("Negative prompt", classes="field-label")
+                yield PromptEditor(id="negative", placeholder="What to avoid…")
+                yield ParamPanel(id="params")
+            yield PreviewPane(self.image_class, id="preview")
+            yield Gallery(self.image_class, id="gallery")
+        yield LogPanel(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt", PromptEditor).focus()
+        self.set_interval(WATCH_SECONDS, self._take_in_changes)
+        self.post_message(self.Ready())
+
+    # -- the session --------------------------------------------------------------------------
+
+    def show_session(self, store: SessionStore) -> None:
+        """Show a session the app opened: its editor values, history, LoRAs and images."""
+        from genai_tui.jobs.loras import session_loras
+
+        session = store.session
+        self.query_one(StatusHeader).session = store.name
+        editor = session.editor
+        prompt = self.query_one("#prompt", PromptEditor)
+        prompt.load_text(editor.prompt)
+        prompt.set_history(session.prompt_history)
+        self.query_one("#negative", PromptEditor).load_text(editor.negative_prompt)
+        self.query_one(ParamPanel).load(editor, session_loras(store))
+        self.query_one(Gallery).set_records(session.images, store.path)
+        self.log_line(
+            f"session {store.name}: {len(session.images)} images ({words.shown_path(store.path)})"
+        )
+
+    def editor_state(self) -> EditorState:
+        """The editor's values now."""
+        prompt = self.query_one("#prompt", PromptEditor).text
+        negative = self.query_one("#negative", PromptEditor).text
+        return self.query_one(ParamPanel).read(prompt, negative)
+
+    def save_now(self) -> None:
+        """Write the editor state to the session (on quit, on signals, before switching)."""
+        from genai_tui.session.store import SessionError
+
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        store = self.workspace.store
+        if store is None:
+            return
+        try:
+            store.set_editor(self.editor_state())
+            store.save()
+        except NoMatches:
+            pass  # the screen is being torn down: the last saved state stands
+        except (SessionError, OSError) as error:
+            self.log_line(f"could not save the session: {error}", "error")
+
+    def _schedule_save(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self.save_now)
+
+    def on_text_area_changed(self) -> None:
+        self._schedule_save()
+
+    def on_param_panel_changed(self) -> None:
+        self._schedule_save()
+
+    def _take_in_changes(self) -> None:
+        """Show the session again if another process (e.g. `genai-tui train`) changed it."""
+        from genai_tui.jobs.loras import session_loras
+        from genai_tui.session.store import SessionError
+
+        store = self.workspace.store
+        if store is None:
+            return
+        try:
+            changed = store.take_in_changes()
+        except SessionError as error:  # the other process left a file we cannot read
+            if str(error) != self._watch_error:
+                self._watch_error = str(error)
+                self.log_line(str(error), "warning")
+            return
+        if changed:
+            session = store.session
+            self.query_one(Gallery).set_records(session.images, store.path)
+            self.query_one(LoraPanel).refresh_loras(session_loras(store))
+            self.log_line("the session changed on disk (another genai-tui process): shown again")
+
+    def log_line(self, text: str, level: str = "info") -> None:
+        """Write to the log panel."""
+        self.query_one(LogPanel).add(text, level)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_generate(self) -> None:
+        from genai_tui.jobs.editor import params_from_editor
+        from genai_tui.jobs.specs import GenerateJob
+
+        store = self.workspace.store
+        if store is None:
+            return
+        state = self.editor_state()
+        try:
+            params = params_from_editor(state).validate().with_seed()
+        except BadInput as error:
+            self.notify(f"{error}. {error.hint}".strip(" ."), severity="error")
+            return
+        self.query_one("#prompt", PromptEditor).remember(state.prompt)
+        options = self.workspace.options
+        best_of = state.best_of if state.best_of > 1 else None
+        job = GenerateJob(
+            params,
+            self.workspace.model_ref,
+            store,
+            options.load,
+            score=state.score_images,
+            clip=options.clip,
+            best_of=best_of,
+            keep=min(state.keep, state.best_of) if best_of else 1,
+        )
+        self.workspace.jobs.submit(job)
+        self.log_line(f"queued {job.title} (seed {params.seed})")
+        self.save_now()
+
+    def action_cancel(self) -> None:
+        if self.workspace.jobs.cancel():
+            self.query_one(StatusHeader).status = Status(Activity.CANCELLING)
+            self.log_line("cancelling…", "warning")
+
+    def action_reuse_seed(self) -> None:
+        record = self.query_one(Gallery).selected
+        if record is None:
+            self.notify("No image selected.", severity="warning")
+            return
+        self.query_one(ParamPanel).use_seed(record.seed)
+        self.notify(f"seed {record.seed} locked for the next run")
+
+    def action_rank_by_text(self) -> None:
+        from genai_tui.jobs.specs import ScoreJob
+
+        gallery = self.query_one(Gallery)
+
+        def chosen(text: str | None) -> None:
+            store = self.workspace.store
+            if text is None or store is None:
+                return
+            if not text:
+                gallery.rank_by_text(None, {})
+                self.notify("ranked by each image's own prompt again")
+                return
+            job = ScoreJob(store, text=text, clip=self.workspace.options.clip)
+            self.workspace.jobs.submit(job)
+            self.log_line(f"queued {job.title}")
+
+        self.app.push_screen(
+            NameDialog(
+                "Rank the images by how well they match (empty: their own prompts again):",
+                value=gallery.order.text or "",
+            ),
+            chosen,
+        )
+
+    def action_rescore(self) -> None:
+        """Score every image of the session against its own prompt again."""
+        from genai_tui.jobs.specs import ScoreJob
+
+        if self.workspace.store is not None:
+            job = ScoreJob(self.workspace.store, clip=self.workspace.options.clip)
+            self.workspace.jobs.submit(job)
+
+    def action_toggle_log(self) -> None:
+        self.query_one(LogPanel).toggle_class("hidden")
+
+    def action_toggle_order(self) -> None:
+        self.query_one(Gallery).action_toggle_order()
+
+    def action_toggle_hidden(self) -> None:
+        self.query_one(Gallery).action_toggle_hidden()
+
+    def on_gallery_opened(self, message: Gallery.Opened) -> None:
+        store = self.workspace.store
+        if store is None:
+            return
+        records = self.query_one(Gallery).records
+        index = next(i for i, r in enumerate(records) if r.file == message.record.file)
+        screen = ViewerScreen(records, index, store.path, self.image_class)
+        self.app.push_screen(screen, self._viewer_done)
+
+    def _viewer_done(self, choice: ViewerChoice | None) -> None:
+        from genai_tui.jobs.editor import editor_for_image
+
+        store = self.workspace.store
+        if choice is None or store is None:
+            return
+        record = choice.record
+        if choice.action == "seed":
+            self.query_one(ParamPanel).use_seed(record.seed)
+            self.notify(f"seed {record.seed} locked for the next run")
+        elif choice.action == "params":
+            state = editor_for_image(record, self.editor_state())
+            self.query_one("#prompt", PromptEditor).load_text(state.prompt)
+            self.query_one("#negative", PromptEditor).load_text(state.negative_prompt)
+            self.query_one(ParamPanel).load(state)
+            self.notify("parameters of the image are in the editor")
+        elif choice.action == "delete":
+            moved = store.trash_image(record.file)
+            self.query_one(Gallery).forget_image(record.file)
+            self.log_line(f"moved {record.file} to {moved}")
+        self._schedule_save()
+
+    # -- the worker's events ------------------------------------------------------------------
+
+    def show_event(self, event: Event) -> None:
+        """Show one worker event in the header, preview, gallery and log."""
+        header = self.query_one(StatusHeader)
+        preview = self.query_one(PreviewPane)
+        if not isinstance(event, _SHOWN_ELSEWHERE) and (line := event.sentence()):
+            self.log_line(line, event.level)
+        if isinstance(event, JobStarted):
+            header.status = Status(Activity.WORKING)
+            preview.reset_progress()
+        elif isinstance(event, ModelLoading):
+            header.status = Status(Activity.LOADING, event.sentence())
+            preview.show_status(f"{event.sentence()}…")
+        elif isinstance(event, ModelLoaded):
+            self._model_loaded(event)
+        elif isinstance(event, TrainStep):
+            header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
+        elif isinstance(event, Progress):
+            header.status = Status(Activity.WORKING, f"step {event.step}/{event.total}")
+            preview.show_step(event.step, event.total, event.rate, event.previews)
+        elif isinstance(event, ImageReady):
+            self.query_one(Gallery).add(event.record)
+            try:
+                with Image.open(event.path) as image:
+                    preview.show_image(image.convert("RGB"), f"saved {event.path.name}")
+            except OSError:
+                pass  # the gallery already shows the record; the file is checked there
+        elif isinstance(event, ImagesScored):
+            self._scored(event)
+        elif isinstance(event, BestOfPicked):
+            self.query_one(Gallery).update([*event.kept, *event.hidden])
+        elif isinstance(event, LoraReady):
+            self._refresh_loras()
+        elif isinstance(event, JobWarning):
+            self.notify(event.message, severity="warning", timeout=8)
+        elif isinstance(event, JobFinished):
+            if not self.workspace.jobs.busy:
+                header.status = Status(Activity.IDLE)
+        elif isinstance(event, JobCancelled | JobFailed):
+            self._ended(event)
+
+    def _ended(self, event: JobCancelled | JobFailed) -> None:
+        self.query_one(StatusHeader).status = Status(Activity.IDLE)
+        preview = self.query_one(PreviewPane)
+        preview.reset_progress()
+        if isinstance(event, JobCancelled):
+            preview.show_status(event.sentence())
+            return
+        preview.show_status(f"failed: {event.error}")
+        hint = f"\n{event.hint}" if event.hint else ""
+        self.notify(f"{event.error}{hint}", title="Job failed", severity="error", timeout=15)
+        if event.kind == "bug" and event.detail:
+            self.log_line(event.detail.rstrip(), "detail")
+
+    def _scored(self, event: ImagesScored) -> None:
+        gallery = self.query_one(Gallery)
+        if event.text is None:
+            gallery.update(list(event.records))
+        else:
+            gallery.rank_by_text(event.text, event.scores)
+
+    def _refresh_loras(self) -> None:
+        from genai_tui.jobs.loras import session_loras
+
+        if self.workspace.store is not None:
+            self.query_one(LoraPanel).refresh_loras(session_loras(self.workspace.store))
+
+    def _model_loaded(self, event: ModelLoaded) -> None:
+        header = self.query_one(StatusHeader)
+        header.model = event.name
+        header.device = f"{event.device} {event.dtype}"
+        header.status = Status(Activity.READY)
+        self.workspace.model_loaded(event.ref)
+        self.query_one(PreviewPane).show_status(f"{event.name} ready on {event.device}")
+        asked = self.workspace.options.model
+        if event.ref == "demo" and asked is None and event.device == "cpu":
+            self.notify("No CUDA device found: using the embedded demo model.", timeout=8)

@@ -1,0 +1,68 @@
+"""What every screen works on: the app's options, the jobs, the open session and the model.
+
+The app makes one Workspace and hands it to its screens (the typed context the training
+screen used to get as six callables). Only the app opens sessions; only the main screen, on a
+loaded model, changes the model reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from genai_tui.engine.params import LoadOptions
+
+if TYPE_CHECKING:
+    from genai_tui.jobs.specs import Job
+    from genai_tui.session.store import SessionStore
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """What the command line asked for."""
+
+    sessions_root: Path
+    session: str | None = None
+    model: str | None = None
+    images: str = "auto"
+    clip: str | None = None
+    """CLIP for scoring; None: engine.clip_refs.DEFAULT_CLIP_RULE."""
+    load: LoadOptions = field(default_factory=LoadOptions)
+
+
+class Jobs(Protocol):
+    """Where jobs go: the worker thread today, the same calls whatever runs them."""
+
+    def submit(self, job: Job) -> str: ...
+
+    def cancel(self, job_id: str | None = None) -> bool: ...
+
+    @property
+    def busy(self) -> bool: ...
+
+
+class Workspace:
+    """The open session and model, the options and the jobs, shared by the app's screens."""
+
+    def __init__(self, options: AppOptions, jobs: Jobs) -> None:
+        self.options = options
+        self.jobs = jobs
+        self.store: SessionStore | None = None
+        self.model_ref: str | None = options.model
+        """The model generations use: the one asked for, else the session's, else the loaded."""
+
+    def open(self, name: str) -> SessionStore:
+        """Open (or create) session `name` and make it the one every screen works on."""
+        from genai_tui.session.store import SessionStore
+
+        store = SessionStore.open(self.options.sessions_root, name)
+        session_model = store.session.model
+        if self.options.model is None and session_model and self.model_ref is None:
+            self.model_ref = session_model
+        self.store = store
+        return store
+
+    def model_loaded(self, ref: str) -> None:
+        """A model finished loading: the next jobs use it."""
+        self.model_ref = ref
