@@ -28,6 +28,8 @@ def modules_after_import(module: str) -> set[str]:
         "genai_tui.jobs.events",
         "genai_tui.engine.params",
         "genai_tui.engine.schedulers",
+        "genai_tui.engine.lora.folder",
+        "genai_tui.ui.data_scan",
         "genai_tui.session.store",
     ],
 )

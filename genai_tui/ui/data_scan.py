@@ -1,7 +1,9 @@
-"""A quick look at a training data folder while the user types its path: images, captions, junk.
+"""A look at a training data folder while the user types its path: what training will use.
 
-engine.lora.data reads folders for training but imports torch, which the UI must not; this
-reads only file headers with Pillow and says what training will find.
+The rules (which files are images, how images and captions are read, what is skipped and why)
+are engine.lora.folder's, the trainer's own, so the form and training agree; that module loads
+no torch. This adds the form's wording, and remembers the files it has checked: the form checks
+again on every edit and once more on Start, and decoding every photo each time would stall it.
 """
 
 from __future__ import annotations
@@ -9,18 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from genai_tui.engine.errors import BadInput
+from genai_tui.engine.lora.folder import (
+    IGNORED_SUFFIXES,
+    FolderContents,
+    Unusable,
+    listing,
+    read_folder,
+    read_rgb,
+)
 
-IGNORED_SUFFIXES = frozenset({".txt", ".md", ".json", ".jsonl", ".yaml", ".yml", ".toml", ".csv"})
-"""Files that are not images and not worth a warning; the same set as engine.lora.data's."""
+__all__ = ["IGNORED_SUFFIXES", "DataScan", "listing", "scan_folder"]
 
-_LISTED = 5
+_REMEMBERED = 4096
 
-
-def listing(names: tuple[str, ...] | list[str]) -> str:
-    """A few names and how many more."""
-    shown = ", ".join(names[:_LISTED])
-    return shown + (f" and {len(names) - _LISTED} more" if len(names) > _LISTED else "")
+_checked: dict[tuple[str, int, int], str] = {}
+"""Why a file (by path, size and modification time) cannot be used; "" when it can."""
 
 
 @dataclass(frozen=True)
@@ -28,40 +34,49 @@ class DataScan:
     """What a data folder holds, as training would see it."""
 
     folder: Path
-    images: tuple[str, ...] = ()
-    uncaptioned: tuple[str, ...] = ()
-    """Images without a .txt caption beside them."""
-    unreadable: tuple[str, ...] = ()
-    """Files that are not readable images (training skips them)."""
+    contents: FolderContents[None] | None = None
+    """Every image and skipped file, read by training's own rules; None when `error`."""
     error: str | None = None
     """Why the folder cannot be used at all (missing, not a folder, no images)."""
 
     @property
+    def images(self) -> tuple[str, ...]:
+        """The readable images."""
+        return tuple(item.path.name for item in self.contents.images) if self.contents else ()
+
+    @property
+    def uncaptioned(self) -> tuple[str, ...]:
+        """Readable images without a .txt caption beside them."""
+        return self.contents.for_training("").uncaptioned if self.contents else ()
+
+    @property
+    def unreadable(self) -> tuple[str, ...]:
+        """Files that are not usable images (training skips them)."""
+        return tuple(s.name for s in self.contents.unreadable) if self.contents else ()
+
+    @property
     def captions(self) -> int:
-        """Images with a caption file."""
-        return len(self.images) - len(self.uncaptioned)
+        """Readable images with a usable caption."""
+        return len(self.contents.for_training("").used) if self.contents else 0
 
     def problem(self, instance_prompt: str) -> str | None:
         """Why training would refuse this folder with these captions, or None."""
-        if self.error:
+        if self.error or self.contents is None:
             return self.error
-        if self.uncaptioned and not instance_prompt.strip():
-            return (
-                f"{len(self.uncaptioned)} image(s) have no .txt caption: "
-                f"{listing(self.uncaptioned)}; add captions or use one instance prompt"
-            )
-        return None
+        refusal = self.contents.for_training(instance_prompt).refusal()
+        return None if refusal is None else _sentence(refusal)
 
     def summary(self, instance_prompt: str) -> str:
-        """One or two lines for the form."""
+        """One or a few lines for the form."""
         problem = self.problem(instance_prompt)
-        if self.error:
+        if self.error or self.contents is None:
             return problem or ""
         text = f"{len(self.images)} images, {self.captions} captions"
         if instance_prompt.strip():
             text += " (not used: one instance prompt for all)"
-        if self.unreadable:
-            text += f"\nskipped, not readable images: {listing(self.unreadable)}"
+        selection = self.contents.for_training(instance_prompt)
+        if selection.skipped and (selection.used or selection.uncaptioned):  # else: the problem
+            text += "\nskipped: " + listing([f"{s.name} ({s.reason})" for s in selection.skipped])
         if problem:
             text += f"\n{problem}"
         return text
@@ -76,29 +91,37 @@ def scan_folder(folder: Path) -> DataScan:
         return DataScan(folder, error=f"no such folder: {folder}")
     if not folder.is_dir():
         return DataScan(folder, error=f"not a folder: {folder}")
-    images: list[str] = []
-    uncaptioned: list[str] = []
-    unreadable: list[str] = []
     try:
-        paths = sorted(folder.iterdir())
+        contents = read_folder(folder, _check_image)
+    except BadInput as error:
+        return DataScan(folder, error=_sentence(error))
+    if not contents.images:
+        refusal = contents.for_training("").refusal()
+        return DataScan(folder, contents, _sentence(refusal) if refusal else None)
+    return DataScan(folder, contents)
+
+
+def _sentence(error: BadInput) -> str:
+    return f"{error}; {error.hint}" if error.hint else str(error)
+
+
+def _check_image(path: Path) -> None:
+    """Read `path` as training would (raising Unusable the same way), once per file version;
+    JPEGs at an eighth of their size, which finds the same faults."""
+    try:
+        stat = path.stat()
     except OSError as error:
-        return DataScan(folder, error=f"cannot read {folder}: {error.strerror or error}")
-    for path in paths:
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        if path.suffix.lower() in IGNORED_SUFFIXES:
-            continue
+        raise Unusable(f"cannot be read: {error.strerror or error}") from error
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    reason = _checked.get(key)
+    if reason is None:
         try:
-            with Image.open(path) as opened:
-                opened.verify()
-        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-            unreadable.append(path.name)
-            continue
-        images.append(path.name)
-        if not path.with_suffix(".txt").is_file():
-            uncaptioned.append(path.name)
-    if not images:
-        hint = "put 5-50 PNG or JPEG images of your concept there"
-        what = f"no readable images in {folder}" if unreadable else f"no images in {folder}"
-        return DataScan(folder, unreadable=tuple(unreadable), error=f"{what}: {hint}")
-    return DataScan(folder, tuple(images), tuple(uncaptioned), tuple(unreadable))
+            read_rgb(path, small=True)
+            reason = ""
+        except Unusable as why:
+            reason = why.reason
+        if len(_checked) >= _REMEMBERED:
+            _checked.clear()
+        _checked[key] = reason
+    if reason:
+        raise Unusable(reason)

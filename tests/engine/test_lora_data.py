@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.lora.data import DataOrder, load_folder, to_pixels
-from tests.fixtures.lora_data import make_lora_data
+from genai_tui.ui.data_scan import scan_folder
+from tests.fixtures.lora_data import make_lora_data, make_mixed_lora_data
 
 
 def test_images_come_with_their_captions_and_notes_are_ignored(tmp_path: Path) -> None:
@@ -31,7 +33,7 @@ def test_an_instance_prompt_captions_every_image(tmp_path: Path) -> None:
 
 def test_images_without_captions_need_an_instance_prompt(tmp_path: Path) -> None:
     make_lora_data(tmp_path, count=2, captions=False)
-    with pytest.raises(BadInput, match="no caption") as caught:
+    with pytest.raises(BadInput, match=r"no \.txt caption") as caught:
         load_folder(tmp_path, 32)
     assert "instance prompt" in caught.value.hint
 
@@ -50,7 +52,7 @@ def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_folder_of_broken_files_names_them(tmp_path: Path) -> None:
     (tmp_path / "a.png").write_bytes(b"not a png")
     (tmp_path / "b.jpg").write_bytes(b"")
-    with pytest.raises(BadInput, match=r"no readable image.*a\.png.*b\.jpg"):
+    with pytest.raises(BadInput, match=r"no usable image.*a\.png \(not an image\).*b\.jpg"):
         load_folder(tmp_path, 32)
 
 
@@ -65,6 +67,36 @@ def test_a_broken_file_among_good_ones_is_skipped_and_listed(tmp_path: Path) -> 
     data = load_folder(tmp_path, 32)
     assert len(data.images) == 2
     assert sorted(s.name for s in data.skipped) == ["broken.png", "cut.png"]
+
+
+def test_the_form_and_training_agree_on_a_mixed_folder(tmp_path: Path) -> None:
+    used, skipped = make_mixed_lora_data(tmp_path)
+    data = load_folder(tmp_path, 32)
+    scan = scan_folder(tmp_path)
+    assert [item.path.name for item in data.images] == used
+    assert [s.name for s in data.skipped] == skipped
+    assert scan.problem("") is None and scan.captions == len(used)
+    for file in data.skipped:  # the form lists the same files with the same reasons
+        assert f"{file.name} ({file.reason})" in scan.summary("")
+    prompted = load_folder(tmp_path, 32, instance_prompt="a photo of sks")
+    assert len(prompted.images) == len(scan.images) == len(used) + 2
+
+
+def test_training_sees_deep_turned_and_transparent_images_as_the_user_does(
+    tmp_path: Path,
+) -> None:
+    make_mixed_lora_data(tmp_path)
+    data = load_folder(tmp_path, 32)
+    seen = {item.path.name: np.asarray(item.image, dtype=np.float64) for item in data.images}
+    assert seen["deep.png"].mean() == 100  # 16-bit 25700 of 65535, not clipped to white
+    assert seen["deep-rgb.png"].mean(axis=(0, 1)).tolist() == [255, 0, 128]
+    assert seen["phone.jpg"].shape == (48, 32, 3)  # upright: taller than wide
+    assert seen["phone.jpg"][2:14, 2:14].mean(axis=(0, 1)) == pytest.approx([255, 0, 0], abs=8)
+    assert seen["cutout.png"].mean() == 255  # fully transparent: the white background
+    assert seen["print.jpg"].mean(axis=(0, 1)) == pytest.approx([0, 255, 255], abs=3)
+    captions = dict(zip([item.path.name for item in data.images], data.captions, strict=True))
+    assert captions["phone.jpg"] == "ein Foto, hochkant"
+    assert captions["print.jpg"] == "une épreuve" and captions["cutout.png"] == "un découpage"
 
 
 def test_center_crop_and_flip_are_deterministic(tmp_path: Path) -> None:

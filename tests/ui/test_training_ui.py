@@ -165,7 +165,7 @@ async def test_a_bad_data_folder_is_explained_and_nothing_starts(
         (mixed / "notes.png").write_bytes(b"not really a png")
         folder.value = str(mixed)
         await wait_for(pilot, lambda: "no .txt caption" in status_text(screen))
-        assert "skipped, not readable images: notes.png" in status_text(screen)
+        assert "skipped: notes.png (not an image)" in status_text(screen)
         assert "4 images, 0 captions" in status_text(screen)
 
         screen.query_one("#caption-mode", Select).value = "instance"

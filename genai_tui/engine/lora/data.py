@@ -13,14 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from genai_tui.engine.errors import BadInput
-
-IGNORED_SUFFIXES = frozenset({".txt", ".md", ".json", ".jsonl", ".yaml", ".yml", ".toml", ".csv"})
-"""Files beside the images that are not images and not worth a warning (captions, notes)."""
-
-_MAX_LISTED = 5
+from genai_tui.engine.lora.folder import SkippedFile, read_folder, read_rgb
 
 
 @dataclass(frozen=True)
@@ -30,14 +26,6 @@ class TrainImage:
     path: Path
     caption: str
     image: Image.Image = field(compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    """A file of the data folder that could not be used, and why."""
-
-    name: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -55,67 +43,23 @@ class TrainData:
 
 
 def load_folder(folder: Path, resolution: int, instance_prompt: str = "") -> TrainData:
-    """Read every image of `folder` (not recursive) with its caption.
+    """Read every image of `folder` (not recursive) with its caption, as engine.lora.folder says.
 
-    Unreadable files are skipped and listed in `skipped`; a folder with no usable image, or
-    images without captions when no instance prompt is given, raises BadInput with a hint.
+    Unusable files (not images, damaged, captions that are not UTF-8 text) are skipped and
+    listed in `skipped`; a folder with no usable image, or images without captions when no
+    instance prompt is given, raises BadInput with a hint.
     """
-    folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise BadInput(
-            f"data folder not found: {folder}", hint="give a folder of images (--data DIR)"
-        )
-    images: list[TrainImage] = []
-    skipped: list[SkippedFile] = []
-    uncaptioned: list[str] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        if path.suffix.lower() in IGNORED_SUFFIXES:
-            continue
-        try:
-            picture = _read_image(path, resolution)
-        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-            reason = "not an image" if isinstance(exc, UnidentifiedImageError) else "unreadable"
-            skipped.append(SkippedFile(path.name, reason))
-            continue
-        caption = instance_prompt
-        if not caption:
-            text_file = path.with_suffix(".txt")
-            if not text_file.is_file():
-                uncaptioned.append(path.name)
-                continue
-            caption = " ".join(text_file.read_text(encoding="utf-8", errors="replace").split())
-        images.append(TrainImage(path, caption, picture))
-    if uncaptioned:
-        raise BadInput(
-            f"{len(uncaptioned)} image(s) have no caption file: {_listing(uncaptioned)}",
-            hint="put a .txt with the same name beside each image, or give an instance prompt "
-            "(e.g. --instance-prompt 'a photo of sks dog')",
-        )
-    if not images:
-        if skipped:
-            raise BadInput(
-                f"no readable image in {folder}; skipped {_listing([s.name for s in skipped])}",
-                hint="use PNG, JPEG or WebP files",
-            )
-        raise BadInput(
-            f"no images in {folder}", hint="put 5-50 PNG or JPEG images of your concept there"
-        )
-    return TrainData(folder, tuple(images), tuple(skipped))
 
+    def read(path: Path) -> Image.Image:
+        # Resizing once here is what the per-step resize would do anyway, and keeps memory small.
+        return resize_shorter_side(read_rgb(path), resolution)
 
-def _listing(names: list[str]) -> str:
-    shown = ", ".join(names[:_MAX_LISTED])
-    return shown + (f" and {len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else "")
-
-
-def _read_image(path: Path, resolution: int) -> Image.Image:
-    with Image.open(path) as opened:
-        opened.load()  # decode fully now: a truncated file fails here, not mid-training
-        picture = opened.convert("RGB")
-    # Resizing once here is what the per-step resize would do anyway, and keeps memory small.
-    return resize_shorter_side(picture, resolution)
+    selection = read_folder(Path(folder), read).for_training(instance_prompt)
+    refusal = selection.refusal()
+    if refusal is not None:
+        raise refusal
+    images = tuple(TrainImage(item.path, caption, item.picture) for item, caption in selection.used)
+    return TrainData(selection.folder, images, selection.skipped)
 
 
 def resize_shorter_side(picture: Image.Image, side: int) -> Image.Image:

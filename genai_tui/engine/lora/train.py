@@ -104,7 +104,8 @@ class TrainObserver(Protocol):
         """A model or the data is being loaded."""
 
     def skipped(self, files: list[tuple[str, str]]) -> None:
-        """Data files that are not readable images, as (file name, reason)."""
+        """Data files training leaves out (not images, damaged, unusable captions), as
+        (file name, reason)."""
 
     def started(self, info: TrainInfo) -> None:
         """Everything is set up; the first step comes next."""
