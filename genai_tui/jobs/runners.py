@@ -11,6 +11,7 @@ from PIL import Image
 
 from genai_tui import __version__
 from genai_tui.engine.params import LoadOptions
+from genai_tui.engine.schedulers import infotext_names
 from genai_tui.jobs.best_of import run_best_of
 from genai_tui.jobs.events import (
     Event,
@@ -138,7 +139,8 @@ def run_generate(
             dtype=model.dtype,
             versions=library_versions(),
         )
-        saved = job.session.add_image(record, made.image, __version__)
+        names = infotext_names(params.scheduler)
+        saved = job.session.add_image(record, made.image, __version__, sampler_names=names)
         emit(ImageReady(job.id, saved, job.session.path / saved.file))
         landed.append((saved, made.image))
     return score_new_images(job, models, emit, landed, model)

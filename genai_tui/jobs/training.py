@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from genai_tui import __version__
 from genai_tui.engine.errors import BadInput, Cancelled
+from genai_tui.engine.schedulers import infotext_names
 from genai_tui.jobs.events import (
     CheckpointSaved,
     Event,
@@ -283,7 +284,8 @@ class _Reporter:
                 train_run=self.run.name,
                 train_step=step,
             )
-            saved = store.add_image(record, sample.image, __version__)
+            names = infotext_names(made.scheduler)
+            saved = store.add_image(record, sample.image, __version__, sampler_names=names)
             # Each sample is an ordinary gallery image, scored like any other.
             self.emit(ImageReady(self.job.id, saved, store.path / saved.file))
             landed.append((saved, sample.image))
