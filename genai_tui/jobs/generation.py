@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from PIL import Image
 
-from genai_tui import __version__
 from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.events import ImageReady, JobWarning, Progress
 from genai_tui.jobs.loading import load_model_for
 from genai_tui.jobs.loras import resolve_loras
-from genai_tui.jobs.records import MadeBy, image_record
+from genai_tui.jobs.records import MadeBy, image_record, save_image
 from genai_tui.jobs.scoring import score_landed
 from genai_tui.jobs.specs import GenerateJob
 from genai_tui.session.models import ImageRecord
@@ -49,7 +48,7 @@ def run_generate(job: GenerateJob, ctx: JobContext) -> list[ImageRecord]:
             loras=lora_uses,
             seconds=per_image,
         )
-        saved = store.add_image(record, made.image, __version__)
+        saved = save_image(store, record, made.image)
         ctx.emit(ImageReady(ctx.job_id, saved, store.path / saved.file))
         landed.append((saved, made.image))
     if not job.score:

@@ -1,15 +1,19 @@
-"""The one way an image record is made: from the parameters, the seed and size it was made at,
-and the model that made it. Used by generation, best-of rounds and training samples."""
+"""The one way an image record is made and saved: from the parameters, the seed and size it was
+made at, and the model that made it. Used by generation, best-of rounds and training samples."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 
+from PIL import Image
+
 from genai_tui import __version__
 from genai_tui.engine.params import GenerateParams
+from genai_tui.engine.schedulers import infotext_names
 from genai_tui.knobs import IMAGE_KNOB_NAMES
 from genai_tui.session.models import ImageRecord, LoraUse
+from genai_tui.session.store import SessionStore
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,12 @@ def image_record(
         train_run=train_run,
         train_step=train_step,
     )
+
+
+def save_image(store: SessionStore, record: ImageRecord, image: Image.Image) -> ImageRecord:
+    """Save `image` with its record into the session; returns the record as saved.
+
+    The PNG's A1111 text names the sampler and schedule type as A1111 reads them back.
+    """
+    names = infotext_names(record.scheduler)
+    return store.add_image(record, image, __version__, sampler_names=names)

@@ -25,7 +25,7 @@ from genai_tui.jobs.events import (
     TrainStep,
     ValidationImages,
 )
-from genai_tui.jobs.records import MadeBy, image_record
+from genai_tui.jobs.records import MadeBy, image_record, save_image
 from genai_tui.jobs.scoring import score_landed
 from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.session.models import ImageRecord, LoraRecord, LoraUse, TrainRun
@@ -259,7 +259,7 @@ class _Reporter:
                 train_run=self.run.name,
                 train_step=step,
             )
-            saved = store.add_image(record, sample.image, __version__)
+            saved = save_image(store, record, sample.image)
             # Each sample is an ordinary gallery image, scored like any other.
             self.emit(ImageReady(self.job.id, saved, store.path / saved.file))
             landed.append((saved, sample.image))

@@ -23,10 +23,6 @@ from pydantic import ValidationError
 
 from genai_tui.session.models import ImageRecord
 
-SCHEDULE_SUFFIXES: tuple[str, ...] = ("Karras",)
-"""Schedule types that A1111 1.9+ writes apart: "DPM++ 2M Karras" becomes
-Sampler "DPM++ 2M" and "Schedule type: Karras"."""
-
 PARAMETERS_KEY = "parameters"
 """The text chunk A1111's PNG Info reads."""
 
@@ -44,15 +40,6 @@ _TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
 
 class PngRecordError(ValueError):
     """A PNG whose genai-tui record (or whose structure) cannot be read."""
-
-
-def split_sampler(scheduler: str) -> tuple[str, str]:
-    """Split a sampler name into A1111's (Sampler, Schedule type); the type is "" when none."""
-    for suffix in SCHEDULE_SUFFIXES:
-        base, space, last = scheduler.rpartition(" ")
-        if space and base.strip() and last == suffix:
-            return base, suffix
-    return scheduler, ""
 
 
 def _format_number(value: float) -> str:
@@ -80,15 +67,20 @@ def _unquote(value: str) -> str:
 
 
 def a1111_parameters(
-    record: ImageRecord, app_version: str, lora_hashes: dict[str, str] | None = None
+    record: ImageRecord,
+    app_version: str,
+    lora_hashes: dict[str, str] | None = None,
+    sampler_names: tuple[str, str] | None = None,
 ) -> str:
     """The A1111 "parameters" text of an image: prompt, negative prompt and one line of settings.
 
     `lora_hashes` maps a LoRA's name to its hash; only the first 12 hex digits are written, as
-    A1111 does. Prompts are written as they are; a prompt line that itself starts with
-    "Negative prompt:" cannot be told apart by any reader of this format.
+    A1111 does. `sampler_names` are the "Sampler" and "Schedule type" A1111 knows the record's
+    sampler by (the engine's `infotext_names`; a "" type is left out); without them the record's
+    own name is written, with no schedule type. Prompts are written as they are; a prompt line
+    that itself starts with "Negative prompt:" cannot be told apart by any reader of this format.
     """
-    sampler, schedule = split_sampler(record.scheduler)
+    sampler, schedule = sampler_names or (record.scheduler, "")
     pairs: list[tuple[str, str]] = [("Steps", str(record.steps)), ("Sampler", sampler)]
     if schedule:
         pairs.append(("Schedule type", schedule))
@@ -202,15 +194,18 @@ def save_png(
     record: ImageRecord,
     app_version: str,
     lora_hashes: dict[str, str] | None = None,
+    sampler_names: tuple[str, str] | None = None,
 ) -> None:
     """Write `image` as a PNG, atomically, with "parameters" text and the record's JSON.
 
     "parameters" is tEXt when it is Latin-1 and iTXt (UTF-8) otherwise, as A1111 writes it.
+    `lora_hashes` and `sampler_names` go to `a1111_parameters`.
     """
     info = PngImagePlugin.PngInfo()
     # add_text falls back to iTXt by itself when the text is not Latin-1 (zip=False keeps the
     # text readable by simple tools instead of zTXt).
-    info.add_text(PARAMETERS_KEY, a1111_parameters(record, app_version, lora_hashes), zip=False)
+    text = a1111_parameters(record, app_version, lora_hashes, sampler_names)
+    info.add_text(PARAMETERS_KEY, text, zip=False)
     info.add_itxt(RECORD_KEY, record.model_dump_json(), zip=False)
     write_atomically(path, lambda f: image.save(f, format="PNG", pnginfo=info))
 

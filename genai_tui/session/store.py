@@ -227,12 +227,14 @@ class SessionStore:
         image: Image.Image,
         app_version: str,
         lora_hashes: dict[str, str] | None = None,
+        sampler_names: tuple[str, str] | None = None,
     ) -> ImageRecord:
         """Save a generated image as `images/NNNN-<seed>.png` and record it; returns the record.
 
         `record.file` is ignored and set here. Numbers continue after the highest one ever seen
         in images/, trash/ and the records, so a number never points at two images.
-        """
+        `sampler_names`: A1111's "Sampler" and "Schedule type" for the PNG's text (see
+        `a1111_parameters`)."""
         with self._lock:
             number = self._next_number()
             self._reserved.add(number)
@@ -243,7 +245,7 @@ class SessionStore:
             if lora_hashes is None and final.loras:
                 # A1111's "Lora hashes" from the record's own LoRAs (those with a known hash).
                 lora_hashes = {use.name: use.hash for use in final.loras if use.hash}
-            save_png(image, self.path / final.file, final, app_version, lora_hashes)
+            save_png(image, self.path / final.file, final, app_version, lora_hashes, sampler_names)
         except BaseException as e:
             with self._lock:
                 self._reserved.discard(number)

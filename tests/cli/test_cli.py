@@ -49,6 +49,7 @@ def test_generate_prints_the_image_paths_last_and_writes_a1111_metadata(
     assert info["prompt"] == "a red circle, on white"
     assert info["negative_prompt"] == "blurry"
     assert info["Steps"] == "5" and info["Sampler"] == "Euler a" and info["CFG scale"] == "6.5"
+    assert info["Schedule type"] == "Uniform"  # A1111's for our Euler a, not left to its default
     assert info["Seed"] == "43" and info["Size"] == "48x32" and len(info["Model hash"]) == 10
     saved = json.loads((tmp_path / "cli" / "session.json").read_text())
     assert saved["editor"]["prompt"] == "a red circle, on white"

@@ -82,6 +82,8 @@ def test_training_then_generating_with_the_lora(
     ready = recorder.of(train.id, ImageReady)
     assert [r.record.train_step for r in ready] == [2, 4]
     assert ready[0].record.loras[0].name == "circles" and ready[0].record.train_run
+    sample_text = parse_parameters(Image.open(ready[0].path).text[PARAMETERS_KEY])
+    assert (sample_text["Sampler"], sample_text["Schedule type"]) == ("DPM++ 2M", "Karras")
     # Samples are scored against their prompts, so the best step can be picked by its score.
     scored = recorder.of(train.id, ImagesScored)
     assert [len(e.records) for e in scored] == [1, 1]

@@ -19,7 +19,6 @@ from genai_tui.session.pngmeta import (
     read_png_record,
     replace_png_record,
     save_png,
-    split_sampler,
 )
 
 
@@ -58,7 +57,7 @@ def chunk_types(path: Path) -> list[tuple[bytes, bytes]]:
 
 
 def test_text_has_the_a1111_shape() -> None:
-    text = a1111_parameters(make_record(), "0.1.0")
+    text = a1111_parameters(make_record(), "0.1.0", sampler_names=("DPM++ 2M", "Karras"))
     assert text == (
         "a red circle on a blue background\n"
         "Negative prompt: blurry\n"
@@ -80,22 +79,21 @@ def test_empty_negative_model_and_hash_lines_are_left_out() -> None:
 
 
 @pytest.mark.parametrize(
-    ("scheduler", "sampler", "schedule"),
+    ("names", "sampler", "schedule"),
     [
-        ("DPM++ 2M Karras", "DPM++ 2M", "Karras"),
-        ("DPM++ SDE Karras", "DPM++ SDE", "Karras"),
-        ("Euler a", "Euler a", None),
-        ("DDIM", "DDIM", None),
-        ("Karras", "Karras", None),
+        (("DPM++ 2M", "SGM Uniform"), "DPM++ 2M", "SGM Uniform"),
+        (("DDIM", "Automatic"), "DDIM", "Automatic"),
+        (("PNDMScheduler", ""), "PNDMScheduler", None),
+        (None, "DPM++ 2M Karras", None),
     ],
 )
-def test_karras_is_written_as_a_schedule_type(
-    scheduler: str, sampler: str, schedule: str | None
+def test_sampler_and_schedule_type_are_written_as_given(
+    names: tuple[str, str] | None, sampler: str, schedule: str | None
 ) -> None:
-    parsed = parse_parameters(a1111_parameters(make_record(scheduler=scheduler), "1"))
+    text = a1111_parameters(make_record(), "1", sampler_names=names)
+    parsed = parse_parameters(text)
     assert parsed["Sampler"] == sampler
     assert parsed.get("Schedule type") == schedule
-    assert split_sampler(scheduler) == (sampler, schedule or "")
 
 
 @pytest.mark.parametrize(("cfg", "shown"), [(7.0, "7"), (7.5, "7.5"), (12.25, "12.25")])
