@@ -27,6 +27,7 @@ def modules_after_import(module: str) -> set[str]:
         "genai_tui.jobs.events",
         "genai_tui.engine.params",
         "genai_tui.engine.schedulers",
+        "genai_tui.engine.safetensors_check",
         "genai_tui.session.store",
     ],
 )

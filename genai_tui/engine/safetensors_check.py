@@ -115,7 +115,19 @@ def check_lora_file(path: Path) -> SafetensorsHeader:
             f"{path.name} holds no LoRA weights (no lora_A/lora_down keys)",
             hint="give a LoRA file, not a model or an embedding",
         )
+    forms = {form for key in header.tensors for form in _OLD_AND_PEFT if f".{form}." in key}
+    if len(forms) > 1:
+        raise BadInput(
+            f"{path.name} mixes two LoRA key forms ({' and '.join(sorted(forms))}): diffusers "
+            "would load the layers of one form and silently drop the others",
+            hint="use the webui (kohya) file of the same LoRA: it holds every layer",
+        )
     return header
+
+
+_OLD_AND_PEFT = ("lora.down", "lora_A")
+"""diffusers' old key form and peft's: a file with both loads only in part (genai-tui's early
+diffusers exports of LoRAs on more than the attention projections)."""
 
 
 def _header_bytes(target: Path, shown: str) -> tuple[bytes, int, int]:

@@ -176,6 +176,24 @@ def test_a_file_without_lora_keys_is_no_lora(tmp_path: Path) -> None:
         check_lora_file(path)
 
 
+def test_a_diffusers_file_mixing_two_key_forms_is_refused(tmp_path: Path) -> None:
+    """genai-tui's early exports: diffusers would load only the layers in the first key's form."""
+    block = "unet.down_blocks.1.attentions.0"
+    raw = struct.pack("<2f", 0.5, 0.25)
+    tensors = {
+        f"{block}.transformer_blocks.0.attn1.to_q.lora.down.weight": ("F32", [1, 2], raw),
+        f"{block}.transformer_blocks.0.attn1.to_q.lora.up.weight": ("F32", [2, 1], raw),
+        f"{block}.proj_in.lora_A.weight": ("F32", [1, 2], raw),
+        f"{block}.proj_in.lora_B.weight": ("F32", [2, 1], raw),
+    }
+    path = write(tmp_path, "pytorch_lora_weights.safetensors", safetensors_bytes(tensors))
+    with pytest.raises(BadInput, match="mixes two LoRA key forms") as caught:
+        check_lora_file(path)
+    assert "webui" in caught.value.hint
+    peft_only = {k: v for k, v in tensors.items() if "lora_" in k}
+    check_lora_file(write(tmp_path, "new.safetensors", safetensors_bytes(peft_only)))
+
+
 def test_a_single_file_model_is_checked_when_the_reference_is_resolved(tmp_path: Path) -> None:
     from genai_tui.engine.sources import resolve_source
 
