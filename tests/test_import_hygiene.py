@@ -30,6 +30,7 @@ def modules_after_import(module: str) -> set[str]:
         "genai_tui.engine.schedulers",
         "genai_tui.engine.lora.folder",
         "genai_tui.ui.data_scan",
+        "genai_tui.engine.safetensors_check",
         "genai_tui.session.store",
     ],
 )

@@ -1,7 +1,8 @@
 """Model references: what the user types (`demo`, a hub id, a folder, a file) and where it is.
 
-Resolving a reference touches only the filesystem, never torch or the network, so a typo is
-reported at once, before anything heavy loads.
+Resolving a reference touches only the filesystem (for a single file, its safetensors header),
+never torch or the network, so a typo or a damaged file is reported at once, before anything
+heavy loads.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from genai_tui.engine.errors import ModelError
+from genai_tui.engine.safetensors_check import check_safetensors
 
 DEMO = "demo"
 SD15_REPO = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -96,7 +98,9 @@ def resolve_source(ref: str) -> ModelSource:
     if path.suffix.lower() == ".safetensors":
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
-        return ModelSource(ref, "single_file", str(path.resolve()))
+        # The header is checked now: a damaged file is one line, and no loader falls back to a
+        # pickle reader on it.
+        return ModelSource(ref, "single_file", str(check_safetensors(path, "model").path))
     if _REPO_ID.match(ref) and not path.exists() and not ref.startswith((".", "~")):
         return ModelSource(ref, "hub", ref)
     raise ModelError(

@@ -8,6 +8,7 @@ from pathlib import Path
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.lora.hashes import SHORT, lora_hash
 from genai_tui.engine.params import GenerateParams, LoraWeight
+from genai_tui.engine.safetensors_check import check_lora_file
 from genai_tui.session.models import LoraUse
 from genai_tui.session.store import SessionStore
 
@@ -29,6 +30,7 @@ def resolve_loras(
             path = store.path / record.webui_file
             if not path.is_file():
                 raise BadInput(f'LoRA "{record.name}" is recorded but {path} is missing')
+            check_lora_file(path)
             uses.append(LoraUse(name=record.name, weight=lora.weight, hash=record.hash[:SHORT]))
         else:
             path = Path(lora.name_or_path).expanduser()
@@ -39,7 +41,7 @@ def resolve_loras(
                     ".safetensors file",
                     hint=f"this session's LoRAs: {names}",
                 )
-            path = path.resolve()
+            path = check_lora_file(path).path
             uses.append(
                 LoraUse(
                     name=path.stem,

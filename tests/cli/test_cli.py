@@ -152,3 +152,38 @@ def test_help_everywhere(capsys: pytest.CaptureFixture[str], argv: list[str]) ->
 def test_an_unknown_command_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "paint")
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("damage", ["empty", "pickle-link"])
+def test_a_bad_lora_file_is_one_line_exit_2_before_any_model_loads(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    damage: str,
+) -> None:
+    import genai_tui.engine.models
+
+    loaded: list[str] = []
+    monkeypatch.setattr(genai_tui.engine.models, "load_model", lambda ref, *a: loaded.append(ref))
+    bad = tmp_path / "bad.safetensors"
+    if damage == "empty":
+        bad.write_bytes(b"")
+    else:  # a link to a pickle (protocol 4), written by hand
+        (tmp_path / "old.ckpt").write_bytes(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00}\x94.")
+        bad.symlink_to(tmp_path / "old.ckpt")
+    code, out, err = run(
+        capsys,
+        "generate",
+        "a cat",
+        "--lora",
+        str(bad),
+        "--model",
+        str(tiny_model_dir),
+        "--sessions-dir",
+        str(tmp_path / "sessions"),
+    )
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "bad.safetensors" in err, err
+    assert ("refused, never opened" in err) == (damage == "pickle-link")
+    assert loaded == []

@@ -136,18 +136,23 @@ def test_a_file_that_is_not_a_lora_is_bad_input(
     pixels(model, sample_params)
 
 
-def test_kohyas_layer_set_exports_and_reloads_exactly(
-    tiny_model_dir: Path, model: Any, tmp_path: Path
-) -> None:
-    """LoRA on the transformer blocks' projections and feed-forward too (kohya's default):
-    the webui file holds those layers and diffusers' kohya loader renders what training saw."""
+@pytest.fixture(scope="module")
+def wide(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A LoRA on kohya's wider layer set: projections in/out and feed-forward too."""
+    data = make_lora_data(tmp_path_factory.mktemp("wide-data"))
+    params = tiny_train_params(lora_layers="transformer")
+    trained = train_lora(str(tiny_model_dir), data, params, tmp_path_factory.mktemp("wide-run"))
+    meta = kohya_metadata(name="wide", rank=4, alpha=2.0, steps=4, extra={})
+    folder = tmp_path_factory.mktemp("wide-loras") / "wide"
+    return trained, export_lora(trained.adapter, trained.adapter_config, folder, "wide", meta)
+
+
+def test_kohyas_layer_set_exports_and_reloads_exactly(wide: Any, model: Any) -> None:
+    """The webui file holds the wider layers and diffusers' kohya loader renders what training
+    saw."""
     from safetensors.torch import load_file
 
-    data = make_lora_data(tmp_path / "data")
-    params = tiny_train_params(lora_layers="transformer")
-    trained = train_lora(str(tiny_model_dir), data, params, tmp_path / "run")
-    meta = kohya_metadata(name="wide", rank=4, alpha=2.0, steps=4, extra={})
-    exported = export_lora(trained.adapter, trained.adapter_config, tmp_path / "wide", "wide", meta)
+    trained, exported = wide
     keys = set(load_file(exported.webui_file))
     block = "lora_unet_down_blocks_1_attentions_0"
     for layer in ("proj_in", "proj_out", "transformer_blocks_0_ff_net_0_proj"):
@@ -157,3 +162,47 @@ def test_kohyas_layer_set_exports_and_reloads_exactly(
     loras = (LoraWeight(str(exported.webui_file)),)
     assert np.abs(pixels(model, replace(sample.params, loras=loras)) - during).max() <= 1
     pixels(model, sample.params)
+
+
+@pytest.mark.parametrize("layers", ["attention", "transformer"])
+def test_plain_diffusers_loads_every_layer_of_the_diffusers_file_and_renders_the_same(
+    layers: str, request: pytest.FixtureRequest, tiny_model_dir: Path, model: Any
+) -> None:
+    """What a diffusers user does with our file: `load_lora_weights` on their own pipeline,
+    nothing else. Every tensor of the file becomes a LoRA weight (none silently dropped), and
+    the image equals what genai-tui renders with the LoRA."""
+    from diffusers import StableDiffusionPipeline
+    from safetensors import safe_open
+
+    from genai_tui.engine.schedulers import build_scheduler
+
+    trained, exported = (
+        (request.getfixturevalue("trained"), request.getfixturevalue("exported"))
+        if layers == "attention"
+        else request.getfixturevalue("wide")
+    )
+    with safe_open(exported.diffusers_file, "pt") as handle:
+        in_file = set(handle.keys())
+    assert len(in_file) == len(trained.adapter)
+    pipe = StableDiffusionPipeline.from_pretrained(
+        tiny_model_dir, safety_checker=None, requires_safety_checker=False
+    )
+    pipe.set_progress_bar_config(disable=True)
+    pipe.load_lora_weights(str(exported.diffusers_file))
+    loaded = [name for name, _ in pipe.unet.named_parameters() if ".lora_" in name]
+    assert len(loaded) == len(in_file)
+    params = trained.samples[-1][1][0].params
+    ours = pixels(model, replace(params, loras=(LoraWeight(str(exported.webui_file)),)))
+    assert np.abs(ours - pixels(model, params)).max() > 2  # the LoRA shows; now it is off again
+    pipe.scheduler = build_scheduler(params.scheduler, pipe.scheduler.config)
+    with torch.inference_mode():
+        image = pipe(
+            prompt=params.prompt,
+            negative_prompt=params.negative_prompt or None,
+            num_inference_steps=params.steps,
+            guidance_scale=params.cfg_scale,
+            width=ours.shape[1],
+            height=ours.shape[0],
+            generator=torch.Generator("cpu").manual_seed(params.seeds()[0]),
+        ).images[0]
+    assert np.abs(np.asarray(image, dtype=np.int16) - ours).max() <= 1

@@ -16,6 +16,7 @@ from typing import Any
 
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.params import LoraWeight
+from genai_tui.engine.safetensors_check import check_lora_file
 
 _STATE = "_genai_tui_loras"
 
@@ -37,9 +38,8 @@ def lora_file(ref: LoraWeight) -> LoraFile:
             f"LoRA not found: {ref.name_or_path}",
             hint="give a LoRA of this session by name, or a path to a .safetensors file",
         )
-    if not path.is_file():
-        raise BadInput(f"LoRA file not found: {path}")
-    return LoraFile(path.stem, path.resolve(), ref.weight)
+    # Checked here, not left to diffusers: it retries what safetensors cannot read as a pickle.
+    return LoraFile(path.stem, check_lora_file(path).path, ref.weight)
 
 
 def adapter_name(name: str) -> str:
@@ -73,7 +73,7 @@ def activate_loras(pipe: Any, loras: Sequence[LoraFile]) -> None:
             with warnings.catch_warnings():
                 # peft warns that a second adapter joins the first: that is the point here.
                 warnings.filterwarnings("ignore", message="Already found a `peft_config`")
-                pipe.load_lora_weights(str(lora.path), adapter_name=name)
+                pipe.load_lora_weights(str(lora.path), adapter_name=name, use_safetensors=True)
         except (ValueError, KeyError, RuntimeError, OSError) as exc:
             _forget(pipe, name)
             setattr(pipe, _STATE, loaded)

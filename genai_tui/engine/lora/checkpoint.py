@@ -9,6 +9,8 @@ A checkpoint folder `checkpoint-<step>/` holds:
 - `state.json`: step, data order, LR scheduler, grad scaler, the parameters of the run
 
 The folder is written under a temporary name and renamed, so a crash leaves no half checkpoint.
+Its files get the mode the umask gives, like the session's other files. On resume every
+.safetensors header is checked before safetensors reads the file.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from genai_tui.engine.errors import BadInput
+from genai_tui.engine.safetensors_check import check_safetensors
+from genai_tui.engine.weights_file import save_weights
 
 FORMAT = 1
 PREFIX = "checkpoint-"
@@ -72,12 +76,12 @@ def save_checkpoint(
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file(_contiguous(adapter), tmp / ADAPTER_FILE)
+    save_weights(adapter, tmp / ADAPTER_FILE)
     opt_tensors, opt_json = _split_optimizer(optimizer.state_dict())
-    save_file(opt_tensors, tmp / "optimizer.safetensors")
+    save_weights(opt_tensors, tmp / "optimizer.safetensors")
     _write_json(tmp / "optimizer.json", opt_json)
     rng_tensors, rng_json = _rng_states(noise_generator)
-    save_file(rng_tensors, tmp / "rng.safetensors")
+    save_weights(rng_tensors, tmp / "rng.safetensors")
     _write_json(tmp / "rng.json", rng_json)
     _write_json(tmp / "state.json", {"format": FORMAT, "step": step, **state})
     if folder.exists():
@@ -107,16 +111,16 @@ def load_checkpoint(folder: Path) -> Checkpoint:
     if state.get("format", 0) > FORMAT:
         raise BadInput(f"{folder} was written by a newer genai-tui")
     optimizer = _join_optimizer(
-        load_file(folder / "optimizer.safetensors"),
+        _load_tensors(folder / "optimizer.safetensors"),
         json.loads((folder / "optimizer.json").read_text(encoding="utf-8")),
     )
     return Checkpoint(
         folder=folder,
         step=int(state["step"]),
-        adapter=load_file(folder / ADAPTER_FILE),
+        adapter=_load_tensors(folder / ADAPTER_FILE),
         optimizer=optimizer,
         state=state,
-        rng_tensors=load_file(folder / "rng.safetensors"),
+        rng_tensors=_load_tensors(folder / "rng.safetensors"),
         rng_json=json.loads((folder / "rng.json").read_text(encoding="utf-8")),
     )
 
@@ -171,8 +175,9 @@ def _join_optimizer(tensors: dict[str, torch.Tensor], saved: dict[str, Any]) -> 
     return {"state": state, "param_groups": saved["param_groups"]}
 
 
-def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a checkpoint file, after its header was checked (BadInput if damaged)."""
+    return load_file(check_safetensors(path, "checkpoint").path)
 
 
 def _write_json(path: Path, data: Any) -> None:

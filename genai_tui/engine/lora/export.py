@@ -1,10 +1,15 @@
 """Write a trained LoRA as files other tools load: diffusers format and webui (kohya) format.
 
-- `pytorch_lora_weights.safetensors`: diffusers keys, with the peft adapter config in the
-  metadata so `load_lora_weights` gets alpha right (without it alpha silently becomes rank).
+- `pytorch_lora_weights.safetensors`: peft keys under `unet.` (`unet.<module>.lora_A.weight`,
+  `.lora_B.weight`), as diffusers' training scripts save them, with the peft adapter config in
+  the metadata so `load_lora_weights` gets alpha right (without it alpha silently becomes
+  rank). Every key has the one form: diffusers picks its key converter from the file's first
+  key and silently drops layers of another form.
 - `<name>.safetensors`: kohya keys (`lora_unet_..._to_k.lora_down.weight`, `.lora_up.weight`,
   `.alpha`) and the `ss_*` metadata A1111 and ComfyUI read. diffusers' converter writes
   alpha = rank whatever alpha was: the true alpha is set here.
+
+Both are written with the process umask deciding their mode, like the session's images.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
 
 from genai_tui.engine.lora.hashes import SHORT, data_hash
+from genai_tui.engine.weights_file import save_weights
 
 DIFFUSERS_FILE = "pytorch_lora_weights.safetensors"
+ADAPTER_METADATA_KEY = "lora_adapter_metadata"
+"""Where diffusers' `load_lora_weights` finds the peft config (LORA_ADAPTER_METADATA_KEY)."""
 
 
 @dataclass(frozen=True)
@@ -46,24 +53,30 @@ def export_lora(
     metadata: dict[str, str],
 ) -> ExportedLora:
     """Write both formats into `folder`; `metadata` (ss_* keys) goes into the webui file."""
-    from diffusers import StableDiffusionPipeline
-    from diffusers.utils.state_dict_utils import convert_state_dict_to_diffusers
-
-    folder.mkdir(parents=True, exist_ok=True)
-    StableDiffusionPipeline.save_lora_weights(
-        folder,
-        unet_lora_layers=convert_state_dict_to_diffusers(dict(adapter)),  # type: ignore[no-untyped-call]
-        unet_lora_adapter_metadata=_json_ready(adapter_config),
-        weight_name=DIFFUSERS_FILE,
-    )
+    diffusers_tensors, diffusers_metadata = diffusers_state_dict(adapter, adapter_config)
+    save_weights(diffusers_tensors, folder / DIFFUSERS_FILE, diffusers_metadata)
     webui = folder / f"{name}.safetensors"
     tensors = webui_state_dict(adapter, float(adapter_config["lora_alpha"]))
-    save_file(tensors, webui, metadata=metadata)
+    save_weights(tensors, webui, metadata)
     # The data bytes do not depend on the metadata: hash them, then record the hash in the
     # metadata as kohya's trainer does, so A1111 shows this hash without re-reading the file.
     digest = data_hash(webui)
-    save_file(tensors, webui, metadata={**metadata, "sshs_model_hash": digest})
+    save_weights(tensors, webui, {**metadata, "sshs_model_hash": digest})
     return ExportedLora(folder, folder / DIFFUSERS_FILE, webui, digest)
+
+
+def diffusers_state_dict(
+    adapter: dict[str, torch.Tensor], adapter_config: dict[str, Any]
+) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The tensors and metadata of the diffusers file, as `save_lora_weights` would write them.
+
+    Not diffusers' `convert_state_dict_to_diffusers`: it renames only to_q/k/v/out to the old
+    `.lora.down` form, so a LoRA on more layers (proj_in, ff) came out in two forms and
+    diffusers loaded only the layers in the form of the file's first key.
+    """
+    config = {f"unet.{key}": value for key, value in _json_ready(adapter_config).items()}
+    metadata = {"format": "pt", ADAPTER_METADATA_KEY: json.dumps(config, indent=2, sort_keys=True)}
+    return {f"unet.{key}": value for key, value in adapter.items()}, metadata
 
 
 def webui_state_dict(adapter: dict[str, torch.Tensor], alpha: float) -> dict[str, torch.Tensor]:

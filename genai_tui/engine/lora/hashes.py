@@ -8,29 +8,25 @@ editing a file's metadata does not change its hash. Our exports write `sshs_mode
 from __future__ import annotations
 
 import hashlib
-import json
-import struct
 from pathlib import Path
+
+from genai_tui.engine.safetensors_check import check_safetensors
 
 SHORT = 12
 """Hex digits A1111 writes for a LoRA hash."""
 
 
 def safetensors_metadata(path: Path) -> dict[str, str]:
-    """The `__metadata__` of a .safetensors file ({} when it has none)."""
-    with path.open("rb") as handle:
-        (length,) = struct.unpack("<Q", handle.read(8))
-        header = json.loads(handle.read(length))
-    metadata = header.get("__metadata__") or {}
-    return {str(k): str(v) for k, v in metadata.items()}
+    """The `__metadata__` of a .safetensors file ({} when it has none); BadInput if damaged."""
+    return check_safetensors(path).metadata
 
 
 def data_hash(path: Path) -> str:
     """sha256 of the tensor data of a .safetensors file (kohya's and A1111's "addnet" hash)."""
+    header = check_safetensors(path)
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        (length,) = struct.unpack("<Q", handle.read(8))
-        handle.seek(8 + length)
+    with header.path.open("rb") as handle:
+        handle.seek(header.data_start)
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

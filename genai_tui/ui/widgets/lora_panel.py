@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import struct
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -11,11 +9,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label
 
+from genai_tui.engine.errors import BadInput
 from genai_tui.engine.params import LoraWeight
+from genai_tui.engine.safetensors_check import check_lora_file
 from genai_tui.ui.widgets.lora_slider import DEFAULT_WEIGHT, LoraSlider
 from genai_tui.ui.widgets.slider import Slider
-
-_MAX_HEADER = 100_000_000  # safetensors headers are JSON; anything larger is not one
 
 
 def is_file_entry(name_or_path: str) -> bool:
@@ -24,25 +22,11 @@ def is_file_entry(name_or_path: str) -> bool:
 
 
 def lora_file_problem(path: Path) -> str | None:
-    """Why `path` is not a LoRA file we can load (None when it looks like one).
-
-    Reads only the safetensors header: a LoRA in diffusers format has `lora_A`/`lora_B` keys,
-    in kohya (A1111) format `lora_down`/`lora_up` keys.
-    """
-    if path.suffix.lower() != ".safetensors":
-        return f"{path.name} is not a .safetensors file"
-    if not path.is_file():
-        return f"no such file: {path}"
+    """Why `path` is not a LoRA file we can load (None when it looks like one); reads its header."""
     try:
-        with path.open("rb") as handle:
-            (length,) = struct.unpack("<Q", handle.read(8))
-            if length > _MAX_HEADER:
-                return f"{path.name} is not a safetensors file"
-            header = json.loads(handle.read(length))
-    except (OSError, struct.error, ValueError) as error:
-        return f"cannot read {path.name}: {error}"
-    if not isinstance(header, dict) or not any("lora" in key.lower() for key in header):
-        return f"{path.name} holds no LoRA weights (no lora_A/lora_down keys)"
+        check_lora_file(path)
+    except BadInput as error:
+        return str(error)
     return None
 
 
