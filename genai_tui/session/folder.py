@@ -13,10 +13,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from genai_tui.session.errors import DAMAGED_HINT, OTHER_FOLDER, SessionError, read_hint
-from genai_tui.session.models import SCHEMA_VERSION, ImageRecord, Session
+from genai_tui.session.models import SCHEMA_VERSION, Session
 
 SESSIONS_DIR_ENV = "GENAI_TUI_SESSIONS_DIR"
 """Environment variable naming the sessions root when `--sessions-dir` is not given."""
@@ -108,19 +108,17 @@ class Unreadable(SessionError):
     """A value that would be written as something that cannot be read back."""
 
 
-def readable(model: Session | ImageRecord, session: str, what: str) -> str:
-    """`model` as the JSON that will be written, having proved that it reads back.
+def prove_readable(model: BaseModel, session: str, what: str) -> None:
+    """Raise Unreadable unless `model`'s JSON validates as `model`'s type again.
 
     Models refuse NaN and infinity, but model_copy(update=...) and model_construct skip
     validation; JSON would hold null there and the file could never be opened again.
     """
-    payload = model.model_dump_json(indent=2) + "\n"
     try:
-        type(model).model_validate_json(payload)
+        type(model).model_validate_json(model.model_dump_json())
     except ValidationError as e:
         raise Unreadable(
             f'session "{session}": {what} not saved: a value would not read back '
             f"({first_error(e)})",
             "nothing was written; give a finite number",
         ) from None
-    return payload

@@ -68,6 +68,8 @@ def _started(pid: int) -> int | None:
 def process_gone(pid: int, started: int | None) -> bool:
     """Whether process `pid` of this host has ended (a zombie has; so has a new process that
     took the pid since, when `started` tells them apart)."""
+    if pid <= 0:
+        return True  # no process of its own (0 and -1 would name groups to os.kill)
     if os.name != "posix":
         return False  # os.kill would end the process on Windows: cannot tell, assume alive
     try:

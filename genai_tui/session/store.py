@@ -26,7 +26,7 @@ from genai_tui.session.folder import (
     TRASH_DIR,
     Unreadable,
     not_a_folder,
-    readable,
+    prove_readable,
 )
 from genai_tui.session.folder import SESSIONS_DIR_ENV as SESSIONS_DIR_ENV
 from genai_tui.session.folder import read_session as read_session
@@ -94,7 +94,7 @@ class SessionStore:
             with self._lock, locked(self.path, wait=False) as held:
                 if not held:
                     return
-                self._depth = 1  # a _changing() block, without the write when nothing changed
+                # As in _changing(), but written only when a run was marked.
                 self._refresh()
                 remove_leftovers(self.path, {image.file for image in self._session.images})
                 marked = [self._interrupted(run) for run in self._session.runs]
@@ -103,8 +103,6 @@ class SessionStore:
                     self._write()
         except (OSError, SessionError):
             pass
-        finally:
-            self._depth = 0
 
     def _interrupted(self, run: TrainRun) -> TrainRun:
         reason = runs.why_dead(run)
@@ -216,7 +214,11 @@ class SessionStore:
 
     def _write(self) -> None:
         self._session.updated = now_iso()
-        payload = readable(self._session, self._name, SESSION_FILE).encode("utf-8")
+        # Image records are proved one by one as they come in (add_image, update_image, or read
+        # from disk): proving thousands again at every write would triple its cost.
+        head = self._session.model_copy(update={"images": []})
+        prove_readable(head, self._name, SESSION_FILE)
+        payload = (self._session.model_dump_json(indent=2) + "\n").encode("utf-8")
         write_atomically(self.path / SESSION_FILE, lambda f: f.write(payload))
         self._stamp = stamp(self.path / SESSION_FILE)
         self._local_changes = False
@@ -235,7 +237,7 @@ class SessionStore:
         claimed on disk first, so two processes never write the same one.
         """
         final = record.model_copy(deep=True)
-        readable(final, self._name, "image record")  # before anything is written
+        prove_readable(final, self._name, "image record")  # before anything is written
         fd, final.file = self._claim_name(record.seed)
         png = self.path / final.file
         written = False
@@ -287,6 +289,7 @@ class SessionStore:
             index = self._index_of(file)
             current = self._session.images[index]
             updated = ImageRecord.model_validate({**current.model_dump(), **changes})
+            prove_readable(updated, self._name, "image record")
             png = self._image_path(updated.file)
             try:
                 replace_png_record(png, updated)
