@@ -185,7 +185,8 @@ class SessionStore:
                 with locked(self.path):
                     self._depth = 1
                     self._refresh()
-                    # Shallow copies: records are replaced, never changed in place.
+                    # What was given is proved on the way in, so this is a last resort. Shallow
+                    # copies: records are replaced, never changed in place.
                     before = (list(self._session.images), list(self._session.loras))
                     runs_before = list(self._session.runs)
                     yield
@@ -327,7 +328,11 @@ class SessionStore:
         return target
 
     def set_editor(self, editor: EditorState) -> None:
-        """Remember the editor's values (in memory; call save())."""
+        """Remember the editor's values (in memory; call save()).
+
+        Raises SessionError for values that could not be saved, keeping the previous ones.
+        """
+        prove_readable(editor, self._name, "editor")
         with self._lock:
             self._session.editor = editor.model_copy(deep=True)
             self._local_changes = True
@@ -354,6 +359,7 @@ class SessionStore:
 
     def add_lora(self, record: LoraRecord) -> LoraRecord:
         """Record a LoRA (replacing one of the same name) and save; returns a copy."""
+        prove_readable(record, self._name, "LoRA record")
         with self._changing():
             kept = [lora for lora in self._session.loras if lora.name != record.name]
             self._session.loras = [*kept, record.model_copy(deep=True)]

@@ -57,17 +57,25 @@ def test_an_unreadable_record_is_never_written(tmp_path: Path, value: float) -> 
     assert [i.seed for i in again.images] == [good.seed, 3]
 
 
-def test_an_unreadable_editor_is_refused_at_save_and_the_file_stays_readable(
-    tmp_path: Path,
-) -> None:
+def test_an_unreadable_editor_is_refused_and_the_file_stays_readable(tmp_path: Path) -> None:
     store = SessionStore.open(tmp_path, "s")
     store.set_editor(EditorState(prompt="kept", cfg_scale=5.0))
     store.save()
-    store.set_editor(EditorState().model_copy(update={"cfg_scale": math.nan}))
-    with pytest.raises(SessionError, match=r"editor\.cfg_scale"):
-        store.save()
+    with pytest.raises(SessionError, match=r"editor not saved.*cfg_scale"):
+        store.set_editor(EditorState().model_copy(update={"cfg_scale": math.nan}))
+    store.save()
     again = SessionStore.open(tmp_path, "s", create=False).session
     assert (again.editor.prompt, again.editor.cfg_scale) == ("kept", 5.0)
+
+
+def test_the_last_check_before_writing_catches_what_slipped_in(tmp_path: Path) -> None:
+    store = SessionStore.open(tmp_path, "s")
+    store.save()
+    before = on_disk(tmp_path, "s")
+    unreadable = pytest.raises(SessionError, match=r"session\.json not saved.*editor\.cfg_scale")
+    with unreadable, store._changing():  # a change made without going through a public method
+        store._session.editor = EditorState().model_construct(cfg_scale=math.inf)
+    assert on_disk(tmp_path, "s") == before
 
 
 def test_a_loss_that_diverged_is_recorded_as_unknown(tmp_path: Path) -> None:
