@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from genai_tui.cli.options import ExitCode, add_session_options
+from genai_tui.cli.options import ExitCode, add_session_options, fail
 from genai_tui.session.listing import list_sessions
-from genai_tui.session.store import sessions_root
+from genai_tui.session.store import SessionError, sessions_root
 
 
 def add_sessions_command(commands: Any) -> None:
@@ -24,7 +24,10 @@ def add_sessions_command(commands: Any) -> None:
 def run_sessions_command(args: argparse.Namespace) -> int:
     """Print one line per session; unreadable ones say why instead of failing the listing."""
     root = sessions_root(getattr(args, "sessions_dir", None))
-    summaries = list_sessions(root)
+    try:
+        summaries = list_sessions(root)
+    except SessionError as error:  # a root that is a file or cannot be read
+        fail(str(error), error.hint)
     if not summaries:
         print(f"no sessions in {root}")
         return ExitCode.OK

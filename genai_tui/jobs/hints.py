@@ -34,11 +34,7 @@ def describe(exc: BaseException) -> tuple[str, str, str]:
     if isinstance(exc, EngineError):
         return "engine", message, exc.hint
     if isinstance(exc, SessionError):
-        return (
-            "session",
-            message,
-            "the session file was left as it was; open another session or repair it",
-        )
+        return "session", message, exc.hint
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return "disk", "the disk is full", "free some space; images already saved are safe"
     if isinstance(exc, ConnectionError | TimeoutError):

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from genai_tui.session.store import SESSION_FILE, SessionError, read_session, validate_name
+from genai_tui.session.errors import OTHER_FOLDER, SessionError
+from genai_tui.session.folder import SESSION_FILE, read_session, validate_name
 
 
 @dataclass(frozen=True)
@@ -32,15 +33,25 @@ def _sort_time(updated: str) -> float:
 
 
 def list_sessions(root: Path) -> list[SessionSummary]:
-    """Every folder of `root` holding a session.json, newest first.
+    """Every folder of `root` holding a session.json, newest first; none for a missing root.
 
     A session that cannot be read is listed with its error (and its file's time) rather than
-    raised, so one bad folder never hides the others.
+    raised, so one bad folder never hides the others. A root that is a file, or that cannot be
+    read, raises SessionError: "no sessions" would hide the mistake.
     """
     try:
         folders = [p for p in Path(root).iterdir() if (p / SESSION_FILE).is_file()]
-    except OSError:
+    except FileNotFoundError:
         return []
+    except NotADirectoryError:
+        raise SessionError(
+            f"the sessions folder {root} is a file, not a folder", OTHER_FOLDER
+        ) from None
+    except OSError as e:
+        raise SessionError(
+            f"the sessions folder {root} cannot be read: {e.strerror or e}",
+            f"fix its permissions or {OTHER_FOLDER}",
+        ) from e
     summaries: list[SessionSummary] = []
     for folder in folders:
         if folder.name.startswith("."):

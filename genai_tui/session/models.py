@@ -6,10 +6,18 @@ by a newer minor version loses nothing when an older one saves it.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+)
 
 from genai_tui.knobs import BATCH, BEST_OF, HEIGHT, KEEP, SCORE, SEED, WIDTH, ImageKnobs
 
@@ -23,7 +31,21 @@ def now_iso() -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    # No NaN or infinity anywhere: JSON has no such numbers, so they would be written as null
+    # and the file could not be read back (`--cfg nan` made a session unreadable).
+    model_config = ConfigDict(extra="allow", validate_assignment=True, allow_inf_nan=False)
+
+
+def _finite_or_none(value: Any) -> Any:
+    # A loss that went NaN or infinite (training diverged) is recorded as unknown rather than
+    # refused: refusing it would fail the run's record, or the LoRA's, after the work is done.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+Loss = Annotated[float | None, BeforeValidator(_finite_or_none)]
+"""A training loss; None when unknown (not reported yet, or not a finite number)."""
 
 
 class EditorState(_Model, ImageKnobs):
@@ -118,7 +140,7 @@ class LoraRecord(_Model):
     trigger: str = Field("", description="Instance prompt, or the first caption.")
     images: int = Field(0, description="Training images used.")
     run: str = Field("", description="The training run (runs/<run>) that made it.")
-    final_loss: float | None = None
+    final_loss: Loss = None
     created: str = Field(default_factory=now_iso)
 
 
@@ -127,10 +149,14 @@ class TrainRun(_Model):
 
     name: str
     lora: str = Field(description="The name of the LoRA it makes.")
-    status: str = Field("running", description="running, finished, cancelled or failed.")
+    status: str = Field(
+        "running",
+        description="running, finished, cancelled, failed, or interrupted (its process ended "
+        "without saying how: killed or crashed; it can resume from its last checkpoint).",
+    )
     step: int = 0
     total_steps: int = 0
-    last_loss: float | None = None
+    last_loss: Loss = None
     model: str = ""
     data: str = Field("", description="The data folder.")
     params: dict[str, Any] = Field(default_factory=dict, description="TrainParams as JSON.")
@@ -141,6 +167,15 @@ class TrainRun(_Model):
     error: str = ""
     created: str = Field(default_factory=now_iso)
     updated: str = Field(default_factory=now_iso)
+    pid: int | None = Field(
+        None, description="The process training it, while running (None in older files)."
+    )
+    host: str = Field("", description="The machine that process runs on.")
+    pid_started: int | None = Field(
+        None,
+        description="That process's start time (Linux clock ticks after boot), which tells a "
+        "later process given the same pid apart; None where unknown.",
+    )
 
 
 class Session(_Model):

@@ -7,20 +7,17 @@ exactly how it was made.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import struct
-import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 from pydantic import ValidationError
 
+from genai_tui.session.atomic import write_atomically
 from genai_tui.session.models import ImageRecord
 
 PARAMETERS_KEY = "parameters"
@@ -146,46 +143,6 @@ def parse_parameters(text: str) -> dict[str, str]:
     result["prompt"] = "\n".join(prompt)
     result["negative_prompt"] = "\n".join(negative)
     return result
-
-
-def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write a file so that a crash leaves either the old file or the new one, never half.
-
-    The bytes go to a hidden temporary file in the same folder, are flushed to disk, then
-    replace `path`; the folder is synced too where the platform allows it. Creates the folder.
-    """
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    # os.open with 0o666 lets the umask decide permissions, as a plain open() would;
-    # tempfile.mkstemp would make every image and session.json private (0600).
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open a folder, which is fine.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_png(

@@ -7,7 +7,6 @@ ever replaced whole and atomically; a file this version cannot read is reported 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import threading
@@ -16,11 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from pydantic import ValidationError
 
+from genai_tui.session import runs
+from genai_tui.session.atomic import claim, probe, release, write_atomically
+from genai_tui.session.errors import SessionError as SessionError  # where callers import it
+from genai_tui.session.errors import write_failed
+from genai_tui.session.folder import (
+    IMAGES_DIR,
+    SESSION_FILE,
+    TRASH_DIR,
+    Unreadable,
+    not_a_folder,
+    prove_readable,
+)
+from genai_tui.session.folder import SESSIONS_DIR_ENV as SESSIONS_DIR_ENV
+from genai_tui.session.folder import read_session as read_session
+from genai_tui.session.folder import sessions_root as sessions_root
+from genai_tui.session.folder import validate_name as validate_name
 from genai_tui.session.history import remembered
+from genai_tui.session.leftovers import remove_leftovers
 from genai_tui.session.models import (
-    SCHEMA_VERSION,
     EditorState,
     ImageRecord,
     LoraRecord,
@@ -28,86 +42,10 @@ from genai_tui.session.models import (
     TrainRun,
     now_iso,
 )
-from genai_tui.session.pngmeta import PngRecordError, replace_png_record, save_png, write_atomically
+from genai_tui.session.pngmeta import PngRecordError, replace_png_record, save_png
 from genai_tui.session.sync import locked, merge, stamp
 
-SESSIONS_DIR_ENV = "GENAI_TUI_SESSIONS_DIR"
-"""Environment variable naming the sessions root when `--sessions-dir` is not given."""
-
-SESSION_FILE = "session.json"
-IMAGES_DIR = "images"
-TRASH_DIR = "trash"
-
-_NAME = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9 _.\-]{0,63}")
-_NAME_RULE = (
-    'use 1-64 letters, digits, spaces, "-", "_" or ".", '
-    'not starting with "." or a space and not ending with a space'
-)
 _NUMBERED = re.compile(r"^(\d{4,})-")
-
-
-class SessionError(Exception):
-    """A session that cannot be opened, read or saved; str() is one line for the user."""
-
-    def __init__(self, message: str) -> None:
-        # Keep it to one line whatever the cause (pydantic and OS messages can hold newlines).
-        super().__init__(" ".join(message.split()))
-
-
-def sessions_root(cli_value: str | Path | None = None) -> Path:
-    """The sessions root: the CLI value, else $GENAI_TUI_SESSIONS_DIR, else ./sessions."""
-    chosen = cli_value or os.environ.get(SESSIONS_DIR_ENV) or "sessions"
-    return Path(chosen).expanduser().resolve()
-
-
-def validate_name(name: str) -> str:
-    """Return `name` if it is a plain session name, else raise SessionError saying what is allowed.
-
-    Names are folder names, never paths: no "/" or "\\", no "." or "..".
-    """
-    # A trailing space is refused too: "foo " and "foo" would look the same in every list.
-    if not _NAME.fullmatch(name) or name.endswith(" "):
-        raise SessionError(f"session name {name!r} is not allowed: {_NAME_RULE}")
-    return name
-
-
-def read_session(root: Path, name: str) -> Session | None:
-    """The session stored at `<root>/<name>/session.json`, None when there is none."""
-    file = root / name / SESSION_FILE
-    prefix = f'session "{name}": {SESSION_FILE}'
-    where = f"left untouched at {file}"
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except UnicodeDecodeError:
-        raise SessionError(f"{prefix} is not UTF-8 text: {where}") from None
-    except OSError as e:
-        raise SessionError(f"{prefix} cannot be read ({e.strerror or e}): {where}") from e
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SessionError(f"{prefix} is not valid JSON (line {e.lineno}): {where}") from None
-    if not isinstance(data, dict):
-        raise SessionError(f"{prefix} does not hold a JSON object: {where}")
-    # Checked before validation: a newer file may fail our model only because it is newer.
-    version = data.get("schema_version")
-    if isinstance(version, int) and version > SCHEMA_VERSION:
-        raise SessionError(
-            f"{prefix} was written by a newer genai-tui (schema {version}, this version reads "
-            f"up to {SCHEMA_VERSION}): {where}"
-        )
-    try:
-        session = Session.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise SessionError(
-            f"{prefix} is not a valid session ({loc}: {first['msg']}): {where}"
-        ) from None
-    # The folder name is the session's name, even if the folder was renamed by hand.
-    session.name = name
-    return session
 
 
 class SessionStore:
@@ -125,9 +63,6 @@ class SessionStore:
         self._depth = 0  # nesting of _changing() blocks on this thread
         # Times another process's writes were taken in, and how many take_in_changes reported.
         self._taken_in = self._reported = 0
-        # Numbers handed to add_image calls still writing their PNG, so a second caller
-        # never picks the same one.
-        self._reserved: set[int] = set()
 
     @classmethod
     def open(cls, root: Path, name: str, *, create: bool = True) -> SessionStore:
@@ -136,6 +71,8 @@ class SessionStore:
         A session.json that is not JSON, not a valid session or of a newer schema raises
         SessionError and is never changed. A missing session raises SessionError unless
         `create`; then a new one is kept in memory and nothing is written before `save()`.
+        An existing session is tidied: what killed writers left is removed, and training runs
+        whose process is gone are marked interrupted (see `resume_offers`).
         """
         validate_name(name)
         root = Path(root)
@@ -143,8 +80,58 @@ class SessionStore:
         if session is None:
             if not create:
                 raise SessionError(f'session "{name}" does not exist in {root}')
-            session = Session(name=name)
-        return cls(root, name, session)
+            return cls(root, name, Session(name=name))
+        store = cls(root, name, session)
+        store._tidy()
+        return store
+
+    def _tidy(self) -> None:
+        # Best effort, and never a wait: a session that cannot be written (read-only disk)
+        # opens as it is, and one another process is writing is tidied at a later open.
+        try:
+            with self._lock, locked(self.path, wait=False) as held:
+                if not held:
+                    return
+                # As in _changing(), but written only when a run was marked.
+                self._refresh()
+                remove_leftovers(self.path, {image.file for image in self._session.images})
+                marked = [self._interrupted(run) for run in self._session.runs]
+                if marked != self._session.runs:
+                    self._session.runs = marked
+                    self._write()
+        except (OSError, SessionError):
+            pass
+
+    def _interrupted(self, run: TrainRun) -> TrainRun:
+        reason = runs.why_dead(run)
+        return run if reason is None else runs.mark_interrupted(run, reason, self.path)
+
+    def check_writable(self) -> None:
+        """Raise SessionError (with the OS's reason and what to do) unless this session can be
+        saved: call it before starting work that would otherwise fail only at its end.
+
+        Creates the session folder, and writes, syncs and removes a small file there and in
+        images/ (when it exists), under the session's lock.
+        """
+        try:
+            with locked(self.path):
+                probe(self.path)
+                if (self.path / IMAGES_DIR).is_dir():
+                    probe(self.path / IMAGES_DIR)
+        except (NotADirectoryError, FileExistsError):
+            raise not_a_folder(self._root, self._name) from None
+        except OSError as e:
+            raise write_failed(self._name, f"cannot write in {self.path}", e) from e
+
+    def resume_offers(self) -> list[runs.ResumeOffer]:
+        """Interrupted training runs that can go on from a checkpoint, newest run last."""
+        with self._lock:
+            found = (
+                runs.resume_offer(run, self.path)
+                for run in self._session.runs
+                if run.status == runs.INTERRUPTED
+            )
+            return [offer for offer in found if offer is not None]
 
     @property
     def name(self) -> str:
@@ -196,10 +183,20 @@ class SessionStore:
                 with locked(self.path):
                     self._depth = 1
                     self._refresh()
+                    # What was given is proved on the way in, so this is a last resort. Shallow
+                    # copies: records are replaced, never changed in place.
+                    before = (list(self._session.images), list(self._session.loras))
+                    runs_before = list(self._session.runs)
                     yield
-                    self._write()
+                    try:
+                        self._write()
+                    except Unreadable:
+                        # Drop the change that cannot be saved, or every later save would fail.
+                        self._session.images, self._session.loras = before
+                        self._session.runs = runs_before
+                        raise
             except OSError as e:
-                raise SessionError(self._os_message(f"cannot save {SESSION_FILE}", e)) from e
+                raise write_failed(self._name, f"cannot save {SESSION_FILE}", e) from e
             finally:
                 self._depth = 0
 
@@ -216,6 +213,10 @@ class SessionStore:
 
     def _write(self) -> None:
         self._session.updated = now_iso()
+        # Image records are proved one by one as they come in (add_image, update_image, or read
+        # from disk): proving thousands again at every write would triple its cost.
+        head = self._session.model_copy(update={"images": []})
+        prove_readable(head, self._name, SESSION_FILE)
         payload = (self._session.model_dump_json(indent=2) + "\n").encode("utf-8")
         write_atomically(self.path / SESSION_FILE, lambda f: f.write(payload))
         self._stamp = stamp(self.path / SESSION_FILE)
@@ -232,32 +233,47 @@ class SessionStore:
         """Save a generated image as `images/NNNN-<seed>.png` and record it; returns the record.
 
         `record.file` is ignored and set here. Numbers continue after the highest one ever seen
-        in images/, trash/ and the records, so a number never points at two images.
-        `sampler_names`: A1111's "Sampler" and "Schedule type" for the PNG's text (see
-        `a1111_parameters`)."""
-        with self._lock:
-            number = self._next_number()
-            self._reserved.add(number)
+        in images/, trash/ and the records, so a number never points at two images; the name is
+        claimed on disk first, so two processes never write the same one. `sampler_names`:
+        A1111's "Sampler" and "Schedule type" for the PNG's text (see `a1111_parameters`).
+        """
         final = record.model_copy(deep=True)
-        final.file = f"{IMAGES_DIR}/{number:04d}-{record.seed}.png"
+        prove_readable(final, self._name, "image record")  # before anything is written
+        fd, final.file = self._claim_name(record.seed)
+        png = self.path / final.file
+        written = False
         try:
-            # Encoding a PNG takes a while; the lock stays free for the UI meanwhile.
+            # Encoding a PNG takes a while; the locks stay free for the UI meanwhile.
             if lora_hashes is None and final.loras:
                 # A1111's "Lora hashes" from the record's own LoRAs (those with a known hash).
                 lora_hashes = {use.name: use.hash for use in final.loras if use.hash}
-            save_png(image, self.path / final.file, final, app_version, lora_hashes, sampler_names)
-        except BaseException as e:
-            with self._lock:
-                self._reserved.discard(number)
-            if isinstance(e, OSError):
-                raise SessionError(self._os_message(f"cannot save {final.file}", e)) from e
-            raise
+            save_png(image, png, final, app_version, lora_hashes, sampler_names)  # over the claim
+            written = True
+        except OSError as e:
+            raise write_failed(self._name, f"cannot save {final.file}", e) from e
+        finally:
+            release(fd, png, written=written)
         # PNG first, then session.json: a crash in between leaves a PNG that carries its own
         # record (read_png_record), and its number is still taken when numbering scans images/.
         with self._changing():
-            self._reserved.discard(number)
             self._session.images.append(final)
         return final.model_copy(deep=True)
+
+    def _claim_name(self, seed: int) -> tuple[int, str]:
+        """A free `images/NNNN-<seed>.png`, taken on disk under both locks: (claim, name)."""
+        try:
+            with self._lock, locked(self.path):
+                self._refresh()
+                (self.path / IMAGES_DIR).mkdir(exist_ok=True)
+                number = self._next_number()
+                while True:
+                    name = f"{IMAGES_DIR}/{number:04d}-{seed}.png"
+                    fd = claim(self.path / name)
+                    if fd is not None:
+                        return fd, name
+                    number += 1  # taken by a writer that does not claim (an older version)
+        except OSError as e:
+            raise write_failed(self._name, f"cannot save an image in {IMAGES_DIR}/", e) from e
 
     def update_image(self, file: str, **changes: Any) -> ImageRecord:
         """Change fields of an image's record (e.g. clip_score, clip_model) in both places.
@@ -274,6 +290,7 @@ class SessionStore:
             index = self._index_of(file)
             current = self._session.images[index]
             updated = ImageRecord.model_validate({**current.model_dump(), **changes})
+            prove_readable(updated, self._name, "image record")
             png = self._image_path(updated.file)
             try:
                 replace_png_record(png, updated)
@@ -282,7 +299,7 @@ class SessionStore:
             except PngRecordError as e:
                 raise SessionError(f'session "{self._name}": {e}') from e
             except OSError as e:
-                raise SessionError(self._os_message(f"cannot update {file}", e)) from e
+                raise write_failed(self._name, f"cannot update {file}", e) from e
             self._session.images[index] = updated
         return updated.model_copy(deep=True)
 
@@ -306,12 +323,16 @@ class SessionStore:
                     trash.mkdir(parents=True, exist_ok=True)
                     os.replace(source, target)
                 except OSError as e:
-                    raise SessionError(self._os_message(f"cannot move {file} to trash", e)) from e
+                    raise write_failed(self._name, f"cannot move {file} to trash", e) from e
             del self._session.images[index]
         return target
 
     def set_editor(self, editor: EditorState) -> None:
-        """Remember the editor's values (in memory; call save())."""
+        """Remember the editor's values (in memory; call save()).
+
+        Raises SessionError for values that could not be saved, keeping the previous ones.
+        """
+        prove_readable(editor, self._name, "editor")
         with self._lock:
             self._session.editor = editor.model_copy(deep=True)
             self._local_changes = True
@@ -336,6 +357,7 @@ class SessionStore:
 
     def add_lora(self, record: LoraRecord) -> LoraRecord:
         """Record a LoRA (replacing one of the same name) and save; returns a copy."""
+        prove_readable(record, self._name, "LoRA record")
         with self._changing():
             kept = [lora for lora in self._session.loras if lora.name != record.name]
             self._session.loras = [*kept, record.model_copy(deep=True)]
@@ -348,15 +370,22 @@ class SessionStore:
             return found.model_copy(deep=True) if found else None
 
     def save_run(self, run: TrainRun) -> TrainRun:
-        """Add or replace (by name) a training run's record, stamp it updated, and save."""
+        """Add or replace (by name) a training run's record, stamp it updated, and save.
+
+        A running run is saved by the process training it, so it is stamped with that process
+        too: when the process dies without saying how, the next open marks it interrupted.
+        """
+        changes: dict[str, Any] = {"updated": now_iso()}
+        if run.status == runs.RUNNING:
+            changes.update(runs.this_process())
         with self._changing():
-            stamped = run.model_copy(deep=True, update={"updated": now_iso()})
-            runs = self._session.runs
-            index = next((i for i, old in enumerate(runs) if old.name == run.name), None)
+            stamped = TrainRun.model_validate({**run.model_dump(), **changes})
+            known = self._session.runs
+            index = next((i for i, old in enumerate(known) if old.name == run.name), None)
             if index is None:
-                runs.append(stamped)
+                known.append(stamped)
             else:
-                runs[index] = stamped
+                known[index] = stamped
         return stamped.model_copy(deep=True)
 
     def run(self, name: str) -> TrainRun | None:
@@ -379,7 +408,8 @@ class SessionStore:
         return path
 
     def _next_number(self) -> int:
-        highest = max(self._reserved, default=0)
+        # Images being written are seen here by their claimed names in images/.
+        highest = 0
         for image in self._session.images:
             highest = max(highest, _number_of(Path(image.file).name))
         for folder in (self.path / IMAGES_DIR, self.path / TRASH_DIR):
@@ -390,9 +420,6 @@ class SessionStore:
             for file_name in names:
                 highest = max(highest, _number_of(file_name))
         return highest + 1
-
-    def _os_message(self, what: str, error: OSError) -> str:
-        return f'session "{self._name}": {what}: {error.strerror or error}'
 
 
 def _number_of(file_name: str) -> int:

@@ -32,18 +32,26 @@ def stamp(file: Path) -> Stamp | None:
 
 
 @contextlib.contextmanager
-def locked(folder: Path) -> Iterator[None]:
-    """Hold the session's inter-process lock (blocking); a no-op where flock does not exist."""
+def locked(folder: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the session's inter-process lock; a no-op where flock does not exist.
+
+    Yields whether it is held: always True when waiting for it; with `wait=False`, False when
+    another process holds it (for work that can be left to a later time).
+    """
     try:
         import fcntl
     except ImportError:  # Windows: one process per session is assumed there
-        yield
+        yield True
         return
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)  # closing the descriptor releases the lock
 
