@@ -29,25 +29,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def spawn(args: list[str], sessions: Path) -> tuple[int, int, float]:
     """Start genai-tui on a pty; returns (pid, master fd, start time)."""
+    command = [sys.executable, "-m", "genai_tui.cli", *args, "--sessions-dir", str(sessions)]
+    return spawn_command([*command, "--images", "halfcell"])
+
+
+def spawn_command(command: list[str], size: tuple[int, int] = (42, 140)) -> tuple[int, int, float]:
+    """Start any command on a pty of `size` (rows, columns); returns (pid, master fd, start)."""
+    rows, columns = size
     started = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
-        os.environ.update(TERM="xterm-256color", COLUMNS="140", LINES="42")
-        os.execv(
-            sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "genai_tui.cli",
-                *args,
-                "--sessions-dir",
-                str(sessions),
-                "--images",
-                "halfcell",
-            ],
-        )
+        os.environ.update(TERM="xterm-256color", COLUMNS=str(columns), LINES=str(rows))
+        os.execv(command[0], command)
     # A real terminal size, as a terminal emulator would set it.
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 42, 140, 0, 0))
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     os.set_blocking(fd, False)
     return pid, fd, started
 

@@ -67,12 +67,16 @@ def run_tui(args: argparse.Namespace) -> int:
     from genai_tui.engine.clip_refs import resolve_clip
     from genai_tui.engine.errors import BadInput, ModelError
     from genai_tui.engine.sources import resolve_source
+    from genai_tui.session.errors import OTHER_FOLDER
     from genai_tui.session.store import SessionError, sessions_root, validate_name
 
     session = getattr(args, "session", None)
     model = getattr(args, "model", None)
     clip = getattr(args, "clip", None)
+    root = sessions_root(getattr(args, "sessions_dir", None))
     try:
+        if root.exists() and not root.is_dir():
+            raise SessionError(f"the sessions folder {root} is a file, not a folder", OTHER_FOLDER)
         if session is not None:
             validate_name(session)
         if model is not None:
@@ -80,7 +84,7 @@ def run_tui(args: argparse.Namespace) -> int:
         if clip is not None:
             resolve_clip(clip)
     except SessionError as error:
-        fail(str(error))
+        fail(str(error), error.hint)
     except (BadInput, ModelError) as error:
         fail(str(error), error.hint)
     # Imported here: textual-image asks the terminal about graphics before the app starts.
@@ -88,7 +92,7 @@ def run_tui(args: argparse.Namespace) -> int:
 
     run_app(
         AppOptions(
-            sessions_root=sessions_root(getattr(args, "sessions_dir", None)),
+            sessions_root=root,
             session=session,
             model=model,
             images=args.images,

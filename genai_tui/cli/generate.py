@@ -21,6 +21,7 @@ from genai_tui.cli.options import (
     fail,
     given_model,
     load_options,
+    open_store,
 )
 from genai_tui.engine.errors import BadInput, ModelError
 from genai_tui.engine.params import GenerateParams, LoraWeight
@@ -29,7 +30,7 @@ from genai_tui.jobs.editor import editor_from_params
 from genai_tui.jobs.events import BestOfPicked, ImageReady, JobFailed, JobFinished
 from genai_tui.jobs.specs import GenerateJob
 from genai_tui.knobs import LORAS, PROMPT, WIDTH, Knob
-from genai_tui.session.store import SessionError, SessionStore, sessions_root
+from genai_tui.session.store import SessionError
 
 _TYPES = {"int": int, "float": float, "str": str, "int | None": int}
 """argparse types by a knob field's annotation (a string: the modules use future annotations)."""
@@ -122,13 +123,16 @@ def run_generate_command(args: argparse.Namespace) -> int:
     try:
         params = params_from_args(args)
         scoring = scoring_fields(args)
-        store = SessionStore.open(sessions_root(getattr(args, "sessions_dir", None)), args.session)
-        model = given_model(args) or store.session.model or _default_model()
+        given = given_model(args)
+        if given is not None:
+            resolve_source(given)  # a typo fails before anything is written
+        store = open_store(args)
+        model = given or store.session.model or _default_model()
         resolve_source(model)
     except (BadInput, ModelError) as exc:
         fail(str(exc), exc.hint)
     except SessionError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.hint)
     params = params.with_seed()
     store.set_editor(editor_from_params(params, store.session.editor))
     job = GenerateJob(params=params, model=model, session=store, load=load_options(args), **scoring)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from enum import IntEnum
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.params import LoadOptions
+
+if TYPE_CHECKING:
+    from genai_tui.session.store import SessionStore
 
 
 class ExitCode(IntEnum):
@@ -48,6 +51,21 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
 
 DEFAULT_SESSION = "default"
 """The session headless commands use when none is named."""
+
+
+def open_store(
+    args: argparse.Namespace, *, create: bool = True, writes: bool = True
+) -> SessionStore:
+    """The session named by --session under --sessions-dir; SessionError when it cannot be
+    used. A command that will write is refused now if it could not (a read-only folder, a full
+    disk), not after the model has loaded."""
+    from genai_tui.session.store import SessionStore, sessions_root
+
+    root = sessions_root(getattr(args, "sessions_dir", None))
+    store = SessionStore.open(root, args.session, create=create)
+    if writes:
+        store.check_writable()
+    return store
 
 
 def add_session_name_option(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from genai_tui.cli.clip_options import add_clip_option
-from genai_tui.cli.options import ExitCode, add_session_name_option, add_session_options, fail
+from genai_tui.cli.options import (
+    ExitCode,
+    add_session_name_option,
+    add_session_options,
+    fail,
+    open_store,
+)
 from genai_tui.engine.clip_refs import CLIP_SCORE_HELP, resolve_clip
 from genai_tui.engine.errors import BadInput, ModelError
 from genai_tui.jobs.events import (
@@ -25,7 +31,7 @@ from genai_tui.jobs.events import (
 from genai_tui.jobs.hints import USER_FIXABLE
 from genai_tui.jobs.specs import ScoreJob
 from genai_tui.session.models import ImageRecord
-from genai_tui.session.store import SessionError, SessionStore, sessions_root
+from genai_tui.session.store import SessionError
 
 
 def add_score_command(commands: Any) -> None:
@@ -59,12 +65,12 @@ def run_score_command(args: argparse.Namespace) -> int:
             raise BadInput(f"--batch-size must be at least 1 (got {args.batch_size})")
         if args.clip is not None:
             resolve_clip(args.clip)
-        root = sessions_root(getattr(args, "sessions_dir", None))
-        store = SessionStore.open(root, args.session, create=False)
+        # Scores against the images' own prompts are saved in their records; by a text, nothing.
+        store = open_store(args, create=False, writes=args.text is None)
     except (BadInput, ModelError) as exc:
         fail(str(exc), exc.hint)
     except SessionError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.hint)
     if not store.session.images:
         print(f'genai-tui: session "{store.name}" has no images to score', file=sys.stderr)
         return ExitCode.OK

@@ -17,13 +17,14 @@ from types import FrameType
 from typing import Any
 
 from genai_tui.cli.clip_options import add_clip_option
-from genai_tui.cli.follow import event_line
+from genai_tui.cli.follow import event_line, say
 from genai_tui.cli.options import (
     ExitCode,
     add_session_name_option,
     add_session_options,
     fail,
     given_model,
+    open_store,
 )
 from genai_tui.engine.errors import BadInput, Cancelled, EngineError
 from genai_tui.engine.lora.params import TrainParams, checkpoint_params, help_of
@@ -32,7 +33,7 @@ from genai_tui.engine.params import LoadOptions
 from genai_tui.jobs.events import Event, LoraReady, TrainStep
 from genai_tui.jobs.hints import USER_FIXABLE, describe
 from genai_tui.jobs.specs import TrainJob
-from genai_tui.session.store import SessionError, SessionStore, sessions_root
+from genai_tui.session.store import SessionError
 
 _PRINT_EVERY_SECONDS = 1.0
 
@@ -172,7 +173,10 @@ def run_train_command(args: argparse.Namespace) -> int:
     from genai_tui.engine.sources import resolve_source
 
     try:
-        store = SessionStore.open(sessions_root(getattr(args, "sessions_dir", None)), args.session)
+        store = open_store(args)
+        if not args.resume:
+            for offer in store.resume_offers():
+                say(f"{offer.text} (--resume {offer.checkpoint})")
         run = (
             store.run(Path(args.resume).expanduser().resolve().parent.name) if args.resume else None
         )
@@ -196,7 +200,7 @@ def run_train_command(args: argparse.Namespace) -> int:
     except EngineError as exc:
         fail(str(exc), exc.hint)
     except SessionError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.hint)
     job = TrainJob(
         params=params,
         data=str(data),

@@ -21,7 +21,7 @@ from genai_tui.jobs.events import ClipLoaded, ImagesScored, JobWarning, ModelLoa
 from genai_tui.jobs.hints import describe, is_out_of_memory
 from genai_tui.jobs.specs import ScoreJob
 from genai_tui.session.models import ImageRecord
-from genai_tui.session.store import SessionError, SessionStore
+from genai_tui.session.store import SessionStore
 
 if TYPE_CHECKING:
     from genai_tui.engine.clip import LoadedClip
@@ -159,9 +159,12 @@ def _open(store: SessionStore, record: ImageRecord, ctx: JobContext) -> Image.Im
     """The image of a record, read fully into memory; None (and a warning) when unreadable."""
     root = store.path.resolve()
     path = (root / record.file).resolve()
-    # session.json is user-editable: never read outside the session folder.
+    # session.json is user-editable: never read outside the session folder. One bad record
+    # costs its own score only, not everyone's.
     if not path.is_relative_to(root):
-        raise SessionError(f'session "{store.name}": image path {record.file} is outside it')
+        message = f"{record.file} was not scored: its path is outside the session folder"
+        ctx.emit(JobWarning(ctx.job_id, message))
+        return None
     try:
         with Image.open(Path(path)) as image:
             return image.convert("RGB")

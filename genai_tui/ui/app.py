@@ -69,12 +69,17 @@ class GenaiApp(App[None]):
 
         self.worker.start()
         root = self.options.sessions_root
+        wanted = self.options.session or most_recent(root) or "default"
         try:
-            self.open_session(self.options.session or most_recent(root) or "default")
+            self.open_session(wanted)
         except SessionError as error:
+            # The damaged session is left as it is; the most recent good one opens (a new one
+            # only when there is none, so starting again does not pile up empty sessions).
+            fallback = most_recent(root) or self._free_name(wanted)
             self.main_screen.log_line(str(error), "error")
-            self.notify(f"{error}\nOpened a new session instead.", severity="error", timeout=10)
-            self.open_session(self._free_name("default"))
+            note = f"{error}\nOpened session {fallback} instead; {wanted} is left as it was."
+            self.notify(note, severity="error", timeout=15)
+            self.open_session(fallback)
         self.worker.submit(LoadModelJob(self.workspace.model_ref, self.options.load))
 
     # -- sessions -----------------------------------------------------------------------------

@@ -68,6 +68,10 @@ def test_generate_prints_the_image_paths_last_and_writes_a1111_metadata(
         (["--steps", "many"], "invalid int value"),
         (["--model", "/no/such/model.safetensors"], "model file not found"),
         (["--session", "../escape"], "session"),
+        (["--cfg", "nan"], "guidance scale must be a number"),
+        (["--cfg", "inf"], "guidance scale must be a number"),
+        (["--model", ""], "--model is empty"),
+        (["--lora", "x:9"], "LoRA weight must be at most 2"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
@@ -84,6 +88,42 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
     assert not root.exists()
+
+
+def test_an_empty_prompt_is_refused_as_the_tui_refuses_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    root = tmp_path / "sessions"
+    code, out, err = run(capsys, "generate", "  ", "--model", str(tiny_model_dir),
+                         "--sessions-dir", str(root))  # fmt: skip
+    assert code == 2 and out == "" and "the prompt is empty" in err
+    assert not root.exists()
+
+
+def test_a_session_that_cannot_be_written_is_refused_before_the_model_loads(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full disk (or a read-only folder) is found at the start, with what to do about it."""
+    import errno
+
+    import genai_tui.engine.models as models
+    import genai_tui.session.store as store_module
+
+    def full(folder: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def never(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(store_module, "probe", full)
+    monkeypatch.setattr(models, "load_model", never)
+    code, out, err = run(capsys, "generate", "a cat", "--model", str(tiny_model_dir),
+                         "--sessions-dir", str(tmp_path))  # fmt: skip
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "No space left" in err and "free" in err.lower()
 
 
 def test_an_unreadable_session_is_refused_and_left_untouched(

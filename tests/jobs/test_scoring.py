@@ -254,3 +254,22 @@ def test_a_missing_png_is_skipped_with_a_warning(
     [scored] = recorder.of(spec.id, ImagesScored)
     assert gone not in scored.scores and len(scored.scores) == 2
     assert any(gone in w.message for w in recorder.of(spec.id, JobWarning))
+
+
+def test_a_record_pointing_outside_the_session_costs_only_its_own_score(
+    worker: Worker, recorder: Recorder, scored_session: SessionStore, tiny_clip_dir: Path
+) -> None:
+    """session.json is user-editable: a record whose path leaves the session folder is never
+    read, and the other images are scored all the same."""
+    store = scored_session
+    data = json.loads((store.path / "session.json").read_text())
+    bad = data["images"][0]["file"]
+    data["images"][0]["file"] = "../../outside.png"
+    (store.path / "session.json").write_text(json.dumps(data))
+    store = SessionStore.open(store.path.parent, store.name, create=False)
+    spec = ScoreJob(store, None, str(tiny_clip_dir))
+    assert isinstance(recorder.run(worker, spec), JobFinished)
+    [scored] = recorder.of(spec.id, ImagesScored)
+    assert len(scored.scores) == 2 and "../../outside.png" not in scored.scores
+    assert any("outside the session" in w.message for w in recorder.of(spec.id, JobWarning))
+    assert bad not in scored.scores

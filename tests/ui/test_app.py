@@ -13,6 +13,7 @@ from genai_tui.ui.commands import palette_actions
 from genai_tui.ui.screens.help import HelpScreen
 from genai_tui.ui.screens.viewer import ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery
+from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.param_panel import ParamPanel
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.slider import Slider
@@ -246,3 +247,53 @@ async def test_what_another_process_adds_to_the_session_shows_up(
     saved = SessionStore.open(tmp_path / "sessions", "test", create=False).session
     assert [i.file for i in saved.images] == [added.file] and saved.loras[0].name == "stars"
     assert saved.editor.prompt == "typed here"
+
+
+async def test_a_damaged_session_is_left_alone_and_no_empty_sessions_pile_up(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """Asked for a session whose file is damaged, the app says so and opens the most recent
+    good session; starting it again the same way opens that one again, not a new one."""
+    root = tmp_path / "sessions"
+    (root / "broken").mkdir(parents=True)
+    damaged = b'{"name": "broken", "images": ['
+    (root / "broken" / "session.json").write_bytes(damaged)
+    for attempt in range(2):
+        app = make_app(session="broken")
+        async with app.run_test(size=(140, 42)) as pilot:
+            await wait_for(pilot, lambda: app.workspace.store is not None)  # noqa: B023
+            opened = app.workspace.store
+            assert opened is not None and opened.name != "broken"
+            assert any("left as it was" in n.message for n in app._notifications)
+            await wait_ready(pilot)
+            await pilot.press("ctrl+q")
+        names = sorted(p.name for p in root.iterdir())
+        assert names == ["broken", opened.name], (attempt, names)
+    assert (root / "broken" / "session.json").read_bytes() == damaged
+
+
+async def test_an_interrupted_training_run_is_offered_for_resuming(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A run whose trainer died (kill -9, a dropped link) is named on opening, with the
+    checkpoint it can go on from."""
+    import json
+    import socket
+
+    from genai_tui.session.store import SessionStore
+
+    root = tmp_path / "sessions"
+    store = SessionStore.open(root, "test")
+    store.save()
+    (store.path / "runs" / "stars-1" / "checkpoint-2").mkdir(parents=True)
+    raw = store.session.model_dump()
+    dead = {"status": "running", "pid": 2**22 + 12345, "host": socket.gethostname(), "step": 3}
+    checkpoints = ["runs/stars-1/checkpoint-2"]
+    raw["runs"] = [{"name": "stars-1", "lora": "stars", "checkpoints": checkpoints, **dead}]
+    (store.path / "session.json").write_text(json.dumps(raw))
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await wait_ready(pilot)
+        log = "\n".join(strip.text for strip in app.query_one(LogPanel).lines)
+        assert 'training run "stars-1" was interrupted: resume from checkpoint 2' in log
+        assert any("Resume" in n.message for n in app._notifications)

@@ -143,6 +143,10 @@ class MainScreen(Screen[None]):
         self.log_line(
             f"session {store.name}: {len(session.images)} images ({words.shown_path(store.path)})"
         )
+        for offer in store.resume_offers():
+            text = f"{offer.text}: ctrl+t, then pick it under Resume"
+            self.log_line(text, "warning")
+            self.notify(text, severity="warning", timeout=10)
 
     def editor_state(self) -> EditorState:
         """The editor's values now."""

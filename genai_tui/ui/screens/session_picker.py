@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from genai_tui.session.listing import SessionSummary, list_sessions
-from genai_tui.session.store import SessionStore
+from genai_tui.session.store import SessionError, SessionStore
 from genai_tui.ui.images import ThumbnailCache, show_picture
 from genai_tui.words import shown_path
 
@@ -48,12 +48,17 @@ class SessionPicker(ModalScreen[str | None]):
         super().__init__()
         self._root = root
         self._image_class = image_class
-        self._summaries = list_sessions(root)
+        try:
+            self._summaries = list_sessions(root)
+            self._problem = ""
+        except SessionError as error:  # the sessions folder itself cannot be read
+            self._summaries = []
+            self._problem = str(error)
         self._thumbs = ThumbnailCache(size=160)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Sessions in {shown_path(self._root)}", id="picker-title")
+            yield Label(self._problem or f"Sessions in {shown_path(self._root)}", id="picker-title")
             with Horizontal():
                 yield DataTable(cursor_type="row", zebra_stripes=True)
                 yield self._image_class(None, id="picker-thumb")
