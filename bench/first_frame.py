@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ui_responsiveness import ROOT, read_until, spawn_command, stop  # noqa: E402
+from ui_responsiveness import ROOT, read_until, spawn_command, stop
 
 MINIMAL = """
 from textual.app import App
