@@ -67,8 +67,8 @@ def run_tui(args: argparse.Namespace) -> int:
     from genai_tui.engine.clip_refs import resolve_clip
     from genai_tui.engine.errors import BadInput, ModelError
     from genai_tui.engine.sources import resolve_source
-    from genai_tui.session.errors import OTHER_FOLDER
-    from genai_tui.session.store import SessionError, sessions_root, validate_name
+    from genai_tui.session.errors import OTHER_FOLDER, SessionError
+    from genai_tui.session.names import sessions_root, validate_name
 
     session = getattr(args, "session", None)
     model = getattr(args, "model", None)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
-
-from PIL import Image
+from typing import TYPE_CHECKING, ClassVar
 
 from genai_tui import words
-from genai_tui.session.models import ImageRecord, LoraRecord
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from genai_tui.session.models import ImageRecord, LoraRecord
 
 Level = str
 """How a line is shown: info, ok, warning or error."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 
 from genai_tui.engine.errors import BadInput, EngineError, ModelError
-from genai_tui.session.store import SessionError
+from genai_tui.session.errors import SessionError
 
 USER_FIXABLE = frozenset({"bad_input", "model", "session"})
 """Failures caused by what the user asked for; the CLI exits with code 2 for these."""

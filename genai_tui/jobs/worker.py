@@ -11,13 +11,16 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from genai_tui.engine.errors import Cancelled
-from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.events import Event, JobCancelled, JobFailed, JobFinished, JobStarted
 from genai_tui.jobs.hints import describe, is_out_of_memory
 from genai_tui.jobs.models_cache import ModelCache
-from genai_tui.jobs.specs import Job
+
+if TYPE_CHECKING:
+    # The specs name session stores (pydantic): an app draws its first frame before those load.
+    from genai_tui.jobs.specs import Job
 
 Listener = Callable[[Event], None]
 
@@ -115,6 +118,7 @@ class Worker:
 
     def _run_one(self, job: Job) -> JobCancelled | JobFailed | JobFinished:
         """Run `job`, streaming its events; return the event that ends it (not yet sent)."""
+        from genai_tui.jobs.context import JobContext
         from genai_tui.jobs.runners import run_job
 
         started = time.perf_counter()

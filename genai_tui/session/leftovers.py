@@ -15,7 +15,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from genai_tui.session.atomic import OLD_TEMP_NAME, TEMP_NAME, remove_if_abandoned
-from genai_tui.session.folder import IMAGES_DIR, SESSION_FILE
+from genai_tui.session.names import IMAGES_DIR, SESSION_FILE
 
 STALE_AFTER = 600.0
 """Seconds after its last change that a temporary no lock can vouch for counts as abandoned: one

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from genai_tui.session.errors import OTHER_FOLDER, SessionError
-from genai_tui.session.folder import SESSION_FILE, read_session, validate_name
+from genai_tui.session.folder import read_session
+from genai_tui.session.names import SESSION_FILE, validate_name
 
 
 @dataclass(frozen=True)

@@ -20,18 +20,8 @@ from genai_tui.session import runs
 from genai_tui.session.atomic import claim, probe, release, write_atomically
 from genai_tui.session.errors import SessionError as SessionError  # where callers import it
 from genai_tui.session.errors import write_failed
-from genai_tui.session.folder import (
-    IMAGES_DIR,
-    SESSION_FILE,
-    TRASH_DIR,
-    Unreadable,
-    not_a_folder,
-    prove_readable,
-)
-from genai_tui.session.folder import SESSIONS_DIR_ENV as SESSIONS_DIR_ENV
+from genai_tui.session.folder import Unreadable, not_a_folder, prove_readable
 from genai_tui.session.folder import read_session as read_session
-from genai_tui.session.folder import sessions_root as sessions_root
-from genai_tui.session.folder import validate_name as validate_name
 from genai_tui.session.history import remembered
 from genai_tui.session.leftovers import remove_leftovers
 from genai_tui.session.models import (
@@ -42,6 +32,10 @@ from genai_tui.session.models import (
     TrainRun,
     now_iso,
 )
+from genai_tui.session.names import IMAGES_DIR, SESSION_FILE, TRASH_DIR
+from genai_tui.session.names import SESSIONS_DIR_ENV as SESSIONS_DIR_ENV
+from genai_tui.session.names import sessions_root as sessions_root
+from genai_tui.session.names import validate_name as validate_name
 from genai_tui.session.pngmeta import PngRecordError, replace_png_record, save_png
 from genai_tui.session.sync import locked, merge, stamp
 

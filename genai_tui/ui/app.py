@@ -20,7 +20,6 @@ from genai_tui.ui.images import image_widget_class
 from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.main import MainScreen
-from genai_tui.ui.screens.session_picker import SessionPicker
 from genai_tui.ui.workspace import AppOptions, Workspace
 
 __all__ = ["AppOptions", "GenaiApp", "run_app"]
@@ -94,6 +93,8 @@ class GenaiApp(App[None]):
         return next(f"{base}-{n}" for n in range(2, 10_000) if f"{base}-{n}" not in taken)
 
     def action_open_session(self) -> None:
+        from genai_tui.ui.screens.session_picker import SessionPicker
+
         def chosen(name: str | None) -> None:
             if name == "":
                 self.action_new_session()

@@ -133,3 +133,12 @@ def test_training_screen(snap_compare: Any, snapshot_app: Any) -> None:
             field.cursor_blink = False
 
     assert snap_compare(snapshot_app(), terminal_size=SIZE, run_before=open_training)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 60)])
+def test_main_screen_fits_the_terminal(
+    snap_compare: Any, snapshot_app: Any, size: tuple[int, int]
+) -> None:
+    """80x24 (most terminals' default): prompt, knobs, preview and gallery side by side with
+    the log hidden; 120x36: the common knobs without scrolling; 200x60: room for everything."""
+    assert snap_compare(snapshot_app(), terminal_size=size, run_before=generate_two)

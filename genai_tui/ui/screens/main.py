@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -59,6 +60,12 @@ SAVE_DELAY = 0.5
 WATCH_SECONDS = 2.0
 """How often the open session is checked for what another process (nohup train) added."""
 
+NARROW_WIDTH = 100
+"""Below this many columns the preview and the gallery stack beside the editor."""
+
+SHORT_HEIGHT = 30
+"""Below this many rows the log is hidden unless asked for (ctrl+l)."""
+
 _SHOWN_ELSEWHERE = (ModelLoading, Progress, TrainStep)
 """Events the header and preview show as progress; they are too frequent for the log."""
 
@@ -103,6 +110,7 @@ class MainScreen(Screen[None]):
         self.image_class = image_class
         self._save_timer: Timer | None = None
         self._watch_error = ""
+        self._log_wanted: bool | None = None  # None: shown when there is room
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -115,10 +123,24 @@ class MainScreen(Screen[None]):
                 yield Label("Negative prompt", classes="field-label")
                 yield PromptEditor(id="negative", placeholder="What to avoid…")
                 yield ParamPanel(id="params")
-            yield PreviewPane(self.image_class, id="preview")
-            yield Gallery(self.image_class, id="gallery")
+            with Horizontal(id="view-column"):
+                yield PreviewPane(self.image_class, id="preview")
+                yield Gallery(self.image_class, id="gallery")
         yield LogPanel(id="log")
         yield Footer()
+
+    def on_resize(self, event: Resize) -> None:
+        # Textual has no media queries: the screen says how much room there is, the CSS
+        # (styles/app.tcss) lays out for it. Short of room, the log gives way unless asked for.
+        narrow = event.size.width < NARROW_WIDTH
+        short = event.size.height < SHORT_HEIGHT
+        self.set_class(narrow, "-narrow")
+        self.set_class(short, "-short")
+        self._show_log()
+
+    def _show_log(self) -> None:
+        wanted = self._log_wanted if self._log_wanted is not None else not self.has_class("-short")
+        self.query_one(LogPanel).set_class(not wanted, "hidden")
 
     def on_mount(self) -> None:
         self.query_one("#prompt", PromptEditor).focus()
@@ -287,7 +309,8 @@ class MainScreen(Screen[None]):
             self.workspace.jobs.submit(job)
 
     def action_toggle_log(self) -> None:
-        self.query_one(LogPanel).toggle_class("hidden")
+        self._log_wanted = self.query_one(LogPanel).has_class("hidden")
+        self._show_log()
 
     def action_toggle_order(self) -> None:
         self.query_one(Gallery).action_toggle_order()
@@ -363,6 +386,7 @@ class MainScreen(Screen[None]):
         elif isinstance(event, JobWarning):
             self.notify(event.message, severity="warning", timeout=8)
         elif isinstance(event, JobFinished):
+            preview.show_status(event.sentence())
             if not self.workspace.jobs.busy:
                 header.status = Status(Activity.IDLE)
         elif isinstance(event, JobCancelled | JobFailed):

@@ -17,6 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
@@ -39,6 +40,7 @@ from genai_tui.jobs.events import (
 from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.ui.data_scan import scan_folder
 from genai_tui.ui.images import show_picture
+from genai_tui.ui.screens.main import NARROW_WIDTH, SHORT_HEIGHT
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.loss_plot import LossPlot
 from genai_tui.ui.widgets.preview import tile
@@ -144,6 +146,10 @@ class TrainingScreen(Screen[None]):
         self.query_one("#training-live").border_title = "Run"
         self.refresh_checkpoints()
         self.query_one("#data-folder", Input).focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        self.set_class(event.size.height < SHORT_HEIGHT, "-short")
 
     def on_screen_resume(self) -> None:
         self.refresh_checkpoints()  # the session may have changed meanwhile

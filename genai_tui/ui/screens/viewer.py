@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 from rich.table import Table
@@ -15,9 +15,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from genai_tui import words
-from genai_tui.session.models import ImageRecord
 from genai_tui.ui.images import show_picture
 from genai_tui.ui.screens.dialogs import ConfirmDialog
+
+if TYPE_CHECKING:
+    from genai_tui.session.models import ImageRecord
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ them, so scrolling costs a few thumbnail swaps however long the session is.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,9 +18,11 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Label
 
-from genai_tui.session.models import ImageRecord
 from genai_tui.ui.images import ThumbnailCache, show_picture
 from genai_tui.ui.widgets.gallery_order import GalleryOrder
+
+if TYPE_CHECKING:
+    from genai_tui.session.models import ImageRecord
 
 SLOT_WIDTH = 18
 SLOT_HEIGHT = 10  # image rows plus the caption line

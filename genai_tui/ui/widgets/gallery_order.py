@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from genai_tui.session.models import ImageRecord
+if TYPE_CHECKING:
+    from genai_tui.session.models import ImageRecord
+
 
 SortMode = Literal["score", "time"]
 

@@ -56,6 +56,7 @@ class KnobSelect(Select[str]):
             allow_blank=False,
             id=id,
             tooltip=spec.help,
+            compact=True,
         )
         self.field = field
         self.choices = choices

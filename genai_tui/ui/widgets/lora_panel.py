@@ -58,6 +58,7 @@ class LoraPanel(Vertical):
             placeholder="add a LoRA file: path/to/x.safetensors",
             id="lora-path",
             tooltip="A .safetensors LoRA, diffusers or kohya (A1111) format; Enter adds it",
+            compact=True,
         )
         yield Label("", id="lora-error", classes="-empty")
 

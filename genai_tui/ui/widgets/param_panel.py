@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, Input, Label, Select
 
 from genai_tui.engine.schedulers import SAMPLER_NAMES
 from genai_tui.knobs import (
@@ -43,37 +43,45 @@ class ParamPanel(VerticalScroll):
 
     DEFAULT_CSS = """
     ParamPanel { height: auto; max-height: 100%; }
-    ParamPanel #seed-row { height: 3; }
+    ParamPanel #seed-row { height: 1; }
     ParamPanel #seed { width: 1fr; }
     ParamPanel #seed-lock { width: auto; }
     ParamPanel Select { width: 1fr; }
-    ParamPanel .field-label { color: $text-muted; padding: 0 1; }
+    ParamPanel Checkbox { border: none; height: 1; padding: 0; background: transparent; }
+    ParamPanel .group { color: $text-muted; text-style: bold; height: 1; margin-top: 1; }
     """
 
     class Changed(Message):
         """A parameter changed; the screen saves the editor state shortly after."""
 
     def compose(self) -> ComposeResult:
+        # The knobs every image needs first: they fit a 120x36 terminal without scrolling.
         yield KnobSlider("steps", STEPS, id="steps")
         yield KnobSlider("cfg_scale", GUIDANCE, id="cfg")
         with Horizontal(id="seed-row"):
-            yield Input("", id="seed", type="integer", placeholder="random", tooltip=SEED.help)
+            yield Input(
+                "", id="seed", type="integer", placeholder="seed: random", tooltip=SEED.help,
+                compact=True,
+            )  # fmt: skip
             yield Checkbox("lock", id="seed-lock", tooltip="Keep this seed between runs")
+        yield KnobSelect("scheduler", SAMPLER, SAMPLER_NAMES, id="scheduler")
         yield Select(
             [(p, p) for p in SIZE_PRESETS],
             value="native",
             id="size-preset",
             allow_blank=False,
             tooltip="Common sizes; fine-tune with the sliders below",
+            compact=True,
         )
         yield KnobSlider("width", WIDTH, id="width")
         yield KnobSlider("height", HEIGHT, id="height")
         yield KnobSlider("batch_size", BATCH, id="batch")
-        yield KnobSelect("scheduler", SAMPLER, SAMPLER_NAMES, id="scheduler")
-        yield KnobSlider("clip_skip", CLIP_SKIP, id="clip-skip")
+        yield Label("Ranking", classes="group")
         yield Checkbox(SCORE.label, SCORE.default, id="score", tooltip=SCORE.help)
         yield KnobSlider("best_of", BEST_OF, id="best-of")
         yield KnobSlider("keep", KEEP, id="keep")
+        yield Label("More", classes="group")
+        yield KnobSlider("clip_skip", CLIP_SKIP, id="clip-skip")
         yield LoraPanel(id="loras")
 
     def _knob_widgets(self) -> list[KnobSlider | KnobSelect]:

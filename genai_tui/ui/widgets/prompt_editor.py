@@ -16,11 +16,19 @@ class PromptEditor(TextArea):
     """
 
     DEFAULT_CSS = """
-    PromptEditor { height: 5; }
+    PromptEditor { height: 3; background: $boost; margin-bottom: 1; }
+    PromptEditor:focus { background: $surface-lighten-1; }
     """
 
     def __init__(self, text: str = "", *, id: str | None = None, placeholder: str = "") -> None:
-        super().__init__(text, id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        super().__init__(
+            text,
+            id=id,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            compact=True,  # the editor column's border already frames it
+        )
         self.placeholder = placeholder
         self.prompt_history: list[str] = []
         self._position: int | None = None  # index into history while walking it

@@ -94,24 +94,32 @@ class TrainForm(VerticalScroll):
             yield Label(self._note, id="recipe-note", classes="help")
         yield Label("Resume", classes="field")
         yield Select[str](
-            [], prompt="new run (or pick a checkpoint to resume)", id="resume", allow_blank=True
+            [],
+            prompt="new run (or pick a checkpoint to resume)",
+            id="resume",
+            allow_blank=True,
+            compact=True,
         )
         yield Label("Data folder", classes="field")
-        yield Input(placeholder="path/to/images", id="data-folder")
+        yield Input(placeholder="path/to/images", id="data-folder", compact=True)
         yield Static("type the path of a folder of training images", id="data-status")
         yield Label("Captions", classes="field")
-        yield Select(CAPTION_MODES, value="captions", id="caption-mode", allow_blank=False)
-        yield Input(placeholder="a photo of sks dog", id="instance-prompt", disabled=True)
+        yield Select(
+            CAPTION_MODES, value="captions", id="caption-mode", allow_blank=False, compact=True
+        )
+        yield Input(
+            placeholder="a photo of sks dog", id="instance-prompt", disabled=True, compact=True
+        )
         yield _help("instance_prompt")
         yield Label("LoRA name", classes="field")
-        yield Input(placeholder="default: the data folder's name", id="lora-name")
+        yield Input(placeholder="default: the data folder's name", id="lora-name", compact=True)
         yield Label("Knobs", classes="field")
         defaults = self._base
         for field, label, scale, zero in SLIDERS:
             value = getattr(defaults, field) or 0
             yield Slider(label, value, scale, zero_label=zero, id=f"knob-{field}")
             yield _help(field)
-        yield Input(f"{defaults.learning_rate:g}", id="knob-learning_rate")
+        yield Input(f"{defaults.learning_rate:g}", id="knob-learning_rate", compact=True)
         yield _help("learning_rate")
         for field, values in CHOICES:
             yield Select(
@@ -119,6 +127,7 @@ class TrainForm(VerticalScroll):
                 value=getattr(defaults, field),
                 id=f"knob-{field}",
                 allow_blank=False,
+                compact=True,
             )
             yield _help(field)
         yield Checkbox(
@@ -127,12 +136,13 @@ class TrainForm(VerticalScroll):
             id="knob-gradient_checkpointing",
         )
         yield _help("gradient_checkpointing")
-        yield Input(str(defaults.seed), id="knob-seed", type="integer")
+        yield Input(str(defaults.seed), id="knob-seed", type="integer", compact=True)
         yield _help("seed")
         yield Input(
             "; ".join(defaults.validation_prompts),
             placeholder="a red sks circle; a sks circle on grass",
             id="knob-validation_prompts",
+            compact=True,
         )
         yield _help("validation_prompts", " Separate prompts with ;")
 
