@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from genai_tui.jobs.events import Event
+from genai_tui.ui.graphics import TerminalFacts
 from genai_tui.ui.images import image_widget_class
 from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.screens.dialogs import NameDialog
@@ -44,12 +45,14 @@ class GenaiApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
-    def __init__(self, options: AppOptions) -> None:
+    def __init__(self, options: AppOptions, terminal: TerminalFacts | None = None) -> None:
         super().__init__()
         from genai_tui.jobs.worker import Worker
 
         self.options = options
-        self.image_class = image_widget_class(options.images)
+        self.terminal = terminal or TerminalFacts()
+        """What the terminal said before the app started (graphics, keys typed meanwhile)."""
+        self.image_class = image_widget_class(options.images, self.terminal)
         self.worker = Worker(self._from_worker)
         self.workspace = Workspace(options, self.worker)
         self.main_screen = MainScreen(self.workspace, self.image_class)
@@ -80,6 +83,10 @@ class GenaiApp(App[None]):
             self.notify(note, severity="error", timeout=15)
             self.open_session(fallback)
         self.worker.submit(LoadModelJob(self.workspace.model_ref, self.options.load))
+        if self.terminal.note:
+            self.main_screen.log_line(self.terminal.note, "warning")
+        if self.terminal.typed:
+            self.main_screen.type_ahead(self.terminal.typed)
 
     # -- sessions -----------------------------------------------------------------------------
 
@@ -191,4 +198,8 @@ class GenaiApp(App[None]):
 
 def run_app(options: AppOptions) -> None:
     """Run the TUI until the user quits."""
-    GenaiApp(options).run()
+    from genai_tui.ui.graphics import ask, look
+
+    # Only "auto" asks the terminal; a named mode asks nothing (and eats no typed keys).
+    facts = ask() if options.images == "auto" else look()
+    GenaiApp(options, facts).run()

@@ -1,18 +1,21 @@
 """Images in the terminal: which textual-image widget to use, and small thumbnails to feed it.
 
-textual-image picks a protocol once, when it is imported (Kitty TGP or Sixel by asking the
-terminal, else half-cell; Unicode when stdout is not a terminal), so it is imported before the
-app runs and `--images` chooses the widget class explicitly. Thumbnails are pre-scaled and
-cached: over SSH every render resends pixels, so they must be small.
+textual-image would ask the terminal about graphics when it is imported; here it is told what
+ui/graphics.py learned (or what `--images` names) and asks nothing, so it can be imported at any
+time. Thumbnails are pre-scaled and cached: over SSH every render resends pixels, so they must
+be small.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
+
+from genai_tui.ui.graphics import TerminalFacts
 
 IMAGE_MODES = ("auto", "tgp", "sixel", "halfcell", "unicode")
 
@@ -20,19 +23,49 @@ THUMB_PIXELS = 96
 """Longest side of a gallery thumbnail, in pixels."""
 
 
-def image_widget_class(mode: str = "auto") -> Any:
-    """The textual-image widget class for `mode` (one of IMAGE_MODES)."""
-    import textual_image.widget as widgets
+FALLBACK_CELL = (10, 20)
+"""A cell's pixels when the terminal does not say (textual-image's own assumption, VT340)."""
 
+
+class _NotATerminal:
+    """sys.__stdout__ as textual-image's import sees it: no terminal to ask."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def image_widget_class(mode: str = "auto", facts: TerminalFacts | None = None) -> Any:
+    """The textual-image widget class for `mode` (one of IMAGE_MODES), imported without letting
+    textual-image query the terminal: `facts` (ui.graphics.ask) decide "auto"."""
+    if mode not in IMAGE_MODES:
+        raise ValueError(f"unknown image mode {mode!r}: use one of {', '.join(IMAGE_MODES)}")
+    facts = facts or TerminalFacts()
+    import textual_image._terminal as terminal
+
+    # get_cell_size() caches its answer in this attribute: with it set, nothing is asked.
+    terminal.get_cell_size._result = terminal.CellSize(*(facts.cell or FALLBACK_CELL))  # type: ignore[attr-defined]
+    real = sys.__stdout__
+    setattr(sys, "__stdout__", _NotATerminal(real))  # noqa: B010 - sys.__stdout__ is typed Final
+    try:
+        import textual_image.widget as widgets
+    finally:
+        setattr(sys, "__stdout__", real)  # noqa: B010
+    if mode == "auto":
+        if not facts.tty:
+            return widgets.UnicodeImage
+        mode = facts.graphics or "halfcell"
     classes = {
-        "auto": widgets.Image,
         "tgp": widgets.TGPImage,
         "sixel": widgets.SixelImage,
         "halfcell": widgets.HalfcellImage,
         "unicode": widgets.UnicodeImage,
     }
-    if mode not in classes:
-        raise ValueError(f"unknown image mode {mode!r}: use one of {', '.join(IMAGE_MODES)}")
     return classes[mode]
 
 

@@ -226,6 +226,12 @@ class MainScreen(Screen[None]):
             self.query_one(LoraPanel).refresh_loras(session_loras(store))
             self.log_line("the session changed on disk (another genai-tui process): shown again")
 
+    def type_ahead(self, text: str) -> None:
+        """Keys the user typed before the app could take them go into the prompt."""
+        prompt = self.query_one("#prompt", PromptEditor)
+        prompt.move_cursor(prompt.document.end)
+        prompt.insert(text)
+
     def log_line(self, text: str, level: str = "info") -> None:
         """Write to the log panel."""
         self.query_one(LogPanel).add(text, level)
