@@ -7,11 +7,20 @@ import sys
 from collections.abc import Sequence
 
 from genai_tui import __version__
-from genai_tui.cli.options import ExitCode, OneLineParser, add_load_options, add_session_options
+from genai_tui.cli.options import (
+    ExitCode,
+    OneLineParser,
+    add_jobs_options,
+    add_load_options,
+    add_session_options,
+    fail,
+)
+from genai_tui.daemon.errors import DaemonError, DaemonUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, with --help on every subcommand."""
+    from genai_tui.cli.daemon_cmd import add_daemon_command, add_jobs_command
     from genai_tui.cli.generate import add_generate_command
     from genai_tui.cli.score import add_score_command
     from genai_tui.cli.sessions import add_sessions_command
@@ -42,11 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="CLIP model that scores images in the UI (default: demo on the CPU, ViT-L/14 on GPUs)",
     )
     add_load_options(parser)
+    add_jobs_options(parser, detach=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_generate_command(commands)
     add_sessions_command(commands)
     add_score_command(commands)
     add_train_command(commands)
+    add_jobs_command(commands)
+    add_daemon_command(commands)
     return parser
 
 
@@ -57,7 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return run_tui(args)
     handler = args.handler
-    code: int = handler(args)
+    try:
+        code: int = handler(args)
+    except (DaemonUnavailable, DaemonError) as error:
+        fail(str(error), error.hint, code=ExitCode.FAILED)
     return code
 
 

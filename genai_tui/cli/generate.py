@@ -12,14 +12,16 @@ from dataclasses import fields
 from typing import Any
 
 from genai_tui.cli.clip_options import add_generate_scoring_options, scoring_fields
-from genai_tui.cli.follow import failure_code, follow
+from genai_tui.cli.follow import detached, failure_code, follow
 from genai_tui.cli.options import (
     ExitCode,
+    add_jobs_options,
     add_load_options,
     add_session_name_option,
     add_session_options,
     fail,
     given_model,
+    in_process,
     load_options,
     open_store,
 )
@@ -85,6 +87,7 @@ def add_generate_command(commands: Any) -> None:
     add_generate_scoring_options(parser)
     add_session_options(parser)
     add_load_options(parser)
+    add_jobs_options(parser)
     parser.set_defaults(handler=run_generate_command)
 
 
@@ -136,7 +139,7 @@ def run_generate_command(args: argparse.Namespace) -> int:
     params = params.with_seed()
     store.set_editor(editor_from_params(params, store.session.editor))
     job = GenerateJob(params=params, model=model, session=store, load=load_options(args), **scoring)
-    return _run(job)
+    return _run(job, args)
 
 
 def _default_model() -> str:
@@ -149,13 +152,16 @@ def _default_model() -> str:
     return ref
 
 
-def _run(job: GenerateJob) -> int:
+def _run(job: GenerateJob, args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from genai_tui.cli.progress import ProgressView
 
+    root = job.session.path.parent
+    if detached(job, root, args):
+        return ExitCode.OK
     with ProgressView(Console(stderr=True), job.params.steps) as view:
-        end, seen = follow(job, view)
+        end, seen = follow(job, root, in_process=in_process(args), view=view)
     written = [e.path for e in seen if isinstance(e, ImageReady)]
     # Hidden images (not among the best of a best-of run) stay on disk; stdout lists the kept.
     hidden = {

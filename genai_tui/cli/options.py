@@ -75,6 +75,29 @@ def add_session_name_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_jobs_options(parser: argparse.ArgumentParser, *, detach: bool = True) -> None:
+    """Where the job runs: the daemon (default) or this process; --detach returns at once."""
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="run the job in this process instead of the genai-tui daemon (it stops with it)",
+    )
+    if detach:
+        parser.add_argument(
+            "--detach",
+            action="store_true",
+            help="queue the job with the daemon and return at once, printing its id",
+        )
+
+
+def in_process(args: argparse.Namespace) -> bool:
+    """Whether jobs run in this process (--in-process, or GENAI_TUI_IN_PROCESS=1)."""
+    from genai_tui.daemon.jobs import in_process_default
+
+    return bool(getattr(args, "in_process", False)) or in_process_default()
+
+
 def add_load_options(parser: argparse.ArgumentParser) -> None:
     """How models load: --model, device, precision and memory savers."""
     group = parser.add_argument_group("model")

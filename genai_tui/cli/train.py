@@ -8,6 +8,7 @@ it trains data parallel; only the main process prints and writes session files.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -17,25 +18,26 @@ from types import FrameType
 from typing import Any
 
 from genai_tui.cli.clip_options import add_clip_option
-from genai_tui.cli.follow import event_line, say
+from genai_tui.cli.follow import STEP_LINE_SECONDS, event_line, say
 from genai_tui.cli.options import (
     ExitCode,
+    add_jobs_options,
     add_session_name_option,
     add_session_options,
     fail,
     given_model,
+    in_process,
     open_store,
 )
 from genai_tui.engine.errors import BadInput, Cancelled, EngineError
 from genai_tui.engine.lora.params import TrainParams, checkpoint_params, help_of
 from genai_tui.engine.lora.recipes import DEMO_RECIPE, recommended_params
 from genai_tui.engine.params import LoadOptions
-from genai_tui.jobs.events import Event, LoraReady, TrainStep
+from genai_tui.jobs.events import Event, JobFailed, JobFinished, LoraReady, TrainStep
 from genai_tui.jobs.hints import USER_FIXABLE, describe
 from genai_tui.jobs.specs import TrainJob
 from genai_tui.session.store import SessionError
 
-_PRINT_EVERY_SECONDS = 1.0
 
 # (flag, TrainParams field, type); help comes from the field, so --help and the UI agree.
 _PARAM_FLAGS: list[tuple[str, str, Any]] = [
@@ -145,6 +147,7 @@ def add_train_command(commands: Any) -> None:
     )
     add_clip_option(samples)  # an argument group takes the same calls
     add_session_options(parser)
+    add_jobs_options(parser)
     parser.set_defaults(handler=run_train_command)
 
 
@@ -168,7 +171,6 @@ def train_params(args: argparse.Namespace, base: TrainParams | None = None) -> T
 def run_train_command(args: argparse.Namespace) -> int:
     """Check the input, then train on this thread; Ctrl-C cancels with a checkpoint."""
     from genai_tui.engine.clip_refs import resolve_clip
-    from genai_tui.engine.lora.train import is_main_process
     from genai_tui.engine.models import default_model_ref
     from genai_tui.engine.sources import resolve_source
 
@@ -212,7 +214,37 @@ def run_train_command(args: argparse.Namespace) -> int:
         score=not args.no_score,
         clip=args.clip,
     )
-    return _run(job, is_main_process())
+    if under_accelerate() or in_process(args):
+        return _run(job, int(os.environ.get("RANK", "0")) == 0)
+    return _run_on_daemon(job, args)
+
+
+def under_accelerate() -> bool:
+    """Whether this is one of several processes of `accelerate launch` (they train together,
+    in-process; the daemon runs one process's jobs)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def _run_on_daemon(job: TrainJob, args: argparse.Namespace) -> int:
+    """Train in the daemon: the run goes on if this terminal goes; Ctrl-C cancels it (with a
+    checkpoint), as in-process."""
+    from genai_tui.cli.follow import detached, failure_code, follow
+
+    root = job.session.path.parent
+    if detached(job, root, args):
+        return ExitCode.OK
+    started = time.perf_counter()
+    end, seen = follow(job, root, in_process=False)
+    for event in seen:
+        if isinstance(event, LoraReady):
+            print(event.path / Path(event.record.webui_file).name)
+    if isinstance(end, JobFinished):
+        say(f"done in {time.perf_counter() - started:.1f} s")
+        return ExitCode.OK
+    if isinstance(end, JobFailed):
+        return failure_code(end)
+    say("cancelled: the run stopped after its step; its checkpoint is kept (--resume)")
+    return ExitCode.INTERRUPTED
 
 
 def _run(job: TrainJob, main: bool) -> int:
@@ -263,7 +295,7 @@ class _Printer:
     def __call__(self, event: Event) -> None:
         if isinstance(event, TrainStep):
             now = time.monotonic()
-            if event.step < event.total and now - self._last_print < _PRINT_EVERY_SECONDS:
+            if event.step < event.total and now - self._last_print < STEP_LINE_SECONDS:
                 return
             self._last_print = now
         if text := event_line(event):

@@ -72,9 +72,13 @@ def pick_device(preference: str = "auto") -> str:
     }
     if preference == "auto":
         return next(name for name, ok in available.items() if ok)
-    if preference not in available:
-        raise BadInput(f"unknown device {preference!r}", hint="use auto, cuda, mps or cpu")
-    if not available[preference]:
+    kind, _, index = preference.partition(":")
+    if kind not in available or (index and (kind != "cuda" or not index.isdigit())):
+        raise BadInput(
+            f"unknown device {preference!r}",
+            hint="use auto, cuda, cuda:N (several GPUs), mps or cpu",
+        )
+    if not available[kind] or (index and int(index) >= torch.cuda.device_count()):
         raise ModelError(f"device {preference} is not available on this machine")
     return preference
 
@@ -82,7 +86,7 @@ def pick_device(preference: str = "auto") -> str:
 def pick_dtype(device: str, preference: str = "auto") -> torch.dtype:
     """fp16 on CUDA, fp32 elsewhere; half precision on the CPU is refused (slow or broken)."""
     if preference == "auto":
-        return torch.float16 if device == "cuda" else torch.float32
+        return torch.float16 if device.startswith("cuda") else torch.float32
     if preference not in DTYPES:
         raise BadInput(f"unknown precision {preference!r}", hint="use auto, fp16, bf16 or fp32")
     if device == "cpu" and preference != "fp32":

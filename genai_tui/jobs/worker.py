@@ -41,6 +41,11 @@ class Worker:
         self.models = ModelCache()
         self._thread = threading.Thread(target=self._run, name="genai-tui-worker", daemon=True)
 
+    @property
+    def started(self) -> bool:
+        """Whether `start` was called (a thread starts once)."""
+        return self._thread.ident is not None
+
     def start(self) -> Worker:
         """Start the thread; returns self so `Worker(listener).start()` reads well."""
         self._thread.start()

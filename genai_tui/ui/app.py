@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -22,6 +23,9 @@ from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.main import MainScreen
 from genai_tui.ui.workspace import AppOptions, Workspace
+
+if TYPE_CHECKING:
+    from genai_tui.jobs.specs import Job
 
 __all__ = ["AppOptions", "GenaiApp", "run_app"]
 
@@ -41,20 +45,30 @@ class GenaiApp(App[None]):
         ),
         Binding("ctrl+o", "open_session", "Open", id="open_session", tooltip="Open a session"),
         Binding("ctrl+n", "new_session", "New", id="new_session", tooltip="Start a new session"),
+        Binding(
+            "f2",
+            "queue",
+            "Jobs",
+            id="queue",
+            tooltip="Every session's jobs: cancel, reorder, retry",
+        ),
         Binding("f1", "help", "Help", id="help", tooltip="What every knob does, and the keys"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
     def __init__(self, options: AppOptions, terminal: TerminalFacts | None = None) -> None:
         super().__init__()
-        from genai_tui.jobs.worker import Worker
+        from genai_tui.daemon.jobs import open_jobs
 
         self.options = options
         self.terminal = terminal or TerminalFacts()
         """What the terminal said before the app started (graphics, keys typed meanwhile)."""
         self.image_class = image_widget_class(options.images, self.terminal)
-        self.worker = Worker(self._from_worker)
-        self.workspace = Workspace(options, self.worker)
+        self.jobs = open_jobs(
+            options.sessions_root, self._from_worker, in_process=options.in_process
+        )
+        """The daemon's jobs (they outlive this app), or a worker thread here (--in-process)."""
+        self.workspace = Workspace(options, self.jobs)
         self.main_screen = MainScreen(self.workspace, self.image_class)
 
     def get_default_screen(self) -> MainScreen:
@@ -69,7 +83,6 @@ class GenaiApp(App[None]):
         from genai_tui.session.listing import most_recent
         from genai_tui.session.store import SessionError
 
-        self.worker.start()
         root = self.options.sessions_root
         wanted = self.options.session or most_recent(root) or "default"
         try:
@@ -82,11 +95,33 @@ class GenaiApp(App[None]):
             note = f"{error}\nOpened session {fallback} instead; {wanted} is left as it was."
             self.notify(note, severity="error", timeout=15)
             self.open_session(fallback)
-        self.worker.submit(LoadModelJob(self.workspace.model_ref, self.options.load))
+        self._connect(LoadModelJob(self.workspace.model_ref, self.options.load))
         if self.terminal.note:
             self.main_screen.log_line(self.terminal.note, "warning")
         if self.terminal.typed:
             self.main_screen.type_ahead(self.terminal.typed)
+
+    @work(thread=True, exit_on_error=False, group="connect")
+    def _connect(self, first: Job) -> None:
+        """Reach the daemon (starting it takes a moment) and queue the first job; if no daemon
+        can be had, run jobs in this process and say so."""
+        from genai_tui.daemon.errors import DaemonError, DaemonUnavailable
+
+        try:
+            self.jobs.start()
+        except (DaemonUnavailable, DaemonError, OSError) as error:
+            self.call_from_thread(self._run_here, f"{error}")
+        self.jobs.submit(first)
+
+    def _run_here(self, why: str) -> None:
+        from genai_tui.daemon.local import InProcessJobs
+
+        self.jobs = InProcessJobs(self.options.sessions_root, self._from_worker)
+        self.workspace.jobs = self.jobs
+        self.jobs.start()
+        note = f"no genai-tui daemon ({why}): jobs run in this process and stop with it"
+        self.main_screen.log_line(note, "warning")
+        self.notify(note, severity="warning", timeout=10)
 
     # -- sessions -----------------------------------------------------------------------------
 
@@ -149,6 +184,15 @@ class GenaiApp(App[None]):
             self.install_screen(TrainingScreen(self.workspace, self.image_class), TRAINING_SCREEN)
         self.push_screen(TRAINING_SCREEN)
 
+    def action_queue(self) -> None:
+        """The queue panel (f2 again, or escape, goes back)."""
+        from genai_tui.ui.screens.queue import QueueScreen
+
+        if isinstance(self.screen, QueueScreen):
+            self.pop_screen()
+        else:
+            self.push_screen(QueueScreen(self.workspace))
+
     def action_help(self) -> None:
         # Imported on first use: the Markdown widget is not needed for the first frame.
         from genai_tui.ui.screens.help import HelpScreen
@@ -160,14 +204,32 @@ class GenaiApp(App[None]):
     def _from_worker(self, event: Event) -> None:
         self.post_message(WorkerEvent(event))  # the only thread-safe way in
 
-    def on_worker_event(self, message: WorkerEvent) -> None:
+    async def on_worker_event(self, message: WorkerEvent) -> None:
+        from genai_tui.jobs.events import CheckpointSaved, TrainingStarted, TrainStep
         from genai_tui.ui.screens.training import TrainingScreen
 
-        self.main_screen.show_event(message.event)
+        event = message.event
+        if not self._concerns_session(event):
+            return  # another session's job: the queue panel shows it
+        self.main_screen.show_event(event)
+        training_event = isinstance(event, TrainingStarted | TrainStep | CheckpointSaved)
+        if training_event and not self.is_screen_installed(TRAINING_SCREEN):
+            # A training of this session runs (started before this app, by an earlier one
+            # whose terminal went): show it, its curve so far replayed by the daemon.
+            self.install_screen(TrainingScreen(self.workspace, self.image_class), TRAINING_SCREEN)
+            await self.push_screen(TRAINING_SCREEN)
         if self.is_screen_installed(TRAINING_SCREEN):
             training = self.get_screen(TRAINING_SCREEN)
             if isinstance(training, TrainingScreen) and training.is_mounted:
-                training.show_event(message.event)
+                training.show_event(event)
+
+    def _concerns_session(self, event: Event) -> bool:
+        """Whether an event belongs to the open session (or to no session: loading a model)."""
+        info = self.jobs.info(event.job_id)
+        store = self.workspace.store
+        if info is None or info.session is None or store is None:
+            return True
+        return info.in_session(store.path.parent, store.name)
 
     # -- leaving ------------------------------------------------------------------------------
 
@@ -181,19 +243,19 @@ class GenaiApp(App[None]):
 
     def _on_hangup(self) -> None:
         self.main_screen.save_now()
-        self.worker.stop(timeout=2)
+        self.jobs.stop()
         self.exit()
 
     async def action_quit(self) -> None:
         self.main_screen.save_now()
-        self.worker.stop(timeout=2)
+        self.jobs.stop()
         self.exit()
 
     def on_unmount(self) -> None:
-        # However the app ends (quit, a signal, a test), nothing typed is lost and the GPU
-        # thread does not outlive it.
+        # However the app ends (quit, a signal, a test), nothing typed is lost and an
+        # in-process worker does not outlive it (the daemon's jobs go on: that is its point).
         self.main_screen.save_now()
-        self.worker.stop(timeout=2)
+        self.jobs.stop()
 
 
 def run_app(options: AppOptions) -> None:

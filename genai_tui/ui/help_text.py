@@ -106,6 +106,7 @@ KEYS = """\
 | ctrl+o | open a session · ctrl+n new session |
 | ctrl+l | show or hide the log |
 | ctrl+t | train a LoRA (and back); there ctrl+g starts, escape cancels |
+| f2 | the jobs of every session: c cancel, u/d move, r retry or resume |
 | tab / shift+tab | move between prompt, parameters and gallery |
 | ←/→ on a slider | change it (shift: bigger steps); type digits and Enter to set a value |
 | arrows, Enter in the gallery | choose an image, open it in the viewer |

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from genai_tui.engine.params import LoadOptions
 
 if TYPE_CHECKING:
-    from genai_tui.jobs.specs import Job
+    from genai_tui.daemon.api import JobsClient
     from genai_tui.session.store import SessionStore
 
 
@@ -29,23 +29,14 @@ class AppOptions:
     clip: str | None = None
     """CLIP for scoring; None: engine.clip_refs.DEFAULT_CLIP_RULE."""
     load: LoadOptions = field(default_factory=LoadOptions)
-
-
-class Jobs(Protocol):
-    """Where jobs go: the worker thread today, the same calls whatever runs them."""
-
-    def submit(self, job: Job) -> str: ...
-
-    def cancel(self, job_id: str | None = None) -> bool: ...
-
-    @property
-    def busy(self) -> bool: ...
+    in_process: bool = False
+    """Run jobs in this process (they stop with it) instead of the genai-tui daemon."""
 
 
 class Workspace:
     """The open session and model, the options and the jobs, shared by the app's screens."""
 
-    def __init__(self, options: AppOptions, jobs: Jobs) -> None:
+    def __init__(self, options: AppOptions, jobs: JobsClient) -> None:
         self.options = options
         self.jobs = jobs
         self.store: SessionStore | None = None

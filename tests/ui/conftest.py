@@ -28,6 +28,7 @@ def make_app(tmp_path: Path, tiny_model_dir: Path) -> Callable[..., GenaiApp]:
             "session": "test",
             "model": str(tiny_model_dir),
             "images": "halfcell",
+            "in_process": True,  # the daemon's own tests start daemons; these test the screens
         }
         values.update(overrides)
         return GenaiApp(AppOptions(**values))  # type: ignore[arg-type]
@@ -49,4 +50,4 @@ async def wait_ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, GenaiApp)
     header = app.main_screen.query_one(StatusHeader)
-    await wait_for(pilot, lambda: not header.status.busy and not app.worker.busy)
+    await wait_for(pilot, lambda: not header.status.busy and not app.jobs.busy)

@@ -43,7 +43,7 @@ async def test_type_generate_and_thumbnails_arrive(make_app: AppFactory, tmp_pat
         app.query_one("#steps", Slider).set_value(4)
         await pilot.press("ctrl+g")
         gallery = app.query_one(Gallery)
-        await wait_for(pilot, lambda: len(gallery.records) == 2 and not app.worker.busy)
+        await wait_for(pilot, lambda: len(gallery.records) == 2 and not app.jobs.busy)
         for record in gallery.records:
             assert (tmp_path / "sessions" / "test" / record.file).is_file()
             assert record.prompt == "a red circle" and record.steps == 4
@@ -58,7 +58,7 @@ async def test_open_the_viewer_and_reuse_a_seed(make_app: AppFactory) -> None:
         app.query_one("#steps", Slider).set_value(3)
         await pilot.press("ctrl+g")
         gallery = app.query_one(Gallery)
-        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.worker.busy)
+        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.jobs.busy)
         gallery.focus()
         await pilot.press("enter")
         assert isinstance(app.screen, ViewerScreen)
@@ -87,7 +87,7 @@ async def test_cancel_mid_way_keeps_nothing(make_app: AppFactory) -> None:
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: len(steps) >= 2)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not app.worker.busy)
+        await wait_for(pilot, lambda: not app.jobs.busy)
         assert max(steps) < 150
         assert app.query_one(Gallery).records == []
         assert "cancelled" in str(app.query_one("#preview-status").render())
@@ -98,12 +98,12 @@ async def test_a_failing_job_leaves_the_app_usable(
 ) -> None:
     app = make_app(model=str(tmp_path / "missing.safetensors"))
     async with app.run_test(size=(140, 42)) as pilot:
-        await wait_for(pilot, lambda: not app.worker.busy and bool(app._notifications))
+        await wait_for(pilot, lambda: not app.jobs.busy and bool(app._notifications))
         assert any("missing.safetensors" in n.message for n in app._notifications)
         app.workspace.model_ref = str(tiny_model_dir)  # as if the user picked another model
         await pilot.press(*"a dog", "ctrl+g")
         gallery = app.query_one(Gallery)
-        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.worker.busy, 120)
+        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.jobs.busy, 120)
 
 
 async def test_reopening_restores_the_session(make_app: AppFactory) -> None:
@@ -114,7 +114,7 @@ async def test_reopening_restores_the_session(make_app: AppFactory) -> None:
         app.query_one("#steps", Slider).set_value(3)
         await pilot.press("ctrl+g")
         await wait_for(
-            pilot, lambda: len(app.query_one(Gallery).records) == 1 and not app.worker.busy
+            pilot, lambda: len(app.query_one(Gallery).records) == 1 and not app.jobs.busy
         )
         app.query_one("#negative", PromptEditor).load_text("blurry")
         app.query_one("#cfg", Slider).set_value(9.5, notify=True)
@@ -179,7 +179,7 @@ async def test_delete_from_the_viewer_moves_the_file_to_trash(
         app.query_one("#steps", Slider).set_value(2)
         await pilot.press("ctrl+g")
         gallery = app.query_one(Gallery)
-        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.worker.busy)
+        await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.jobs.busy)
         name = Path(gallery.records[0].file).name
         gallery.focus()
         await pilot.press("enter", "delete", "y")

@@ -72,7 +72,7 @@ async def test_new_images_are_scored_and_shown_best_first(
             lambda: (
                 len(gallery.records) == 4
                 and all(r.clip_score is not None for r in gallery.records)
-                and not app.worker.busy
+                and not app.jobs.busy
             ),
         )
         scores = [r.clip_score or 0.0 for r in gallery.records]
@@ -95,7 +95,7 @@ async def test_rank_by_text_reorders_and_an_empty_text_goes_back(
         app.query_one("#steps", Slider).set_value(3)
         await pilot.press("ctrl+g")
         gallery = app.query_one(Gallery)
-        await wait_for(pilot, lambda: len(gallery.records) == 4 and not app.worker.busy)
+        await wait_for(pilot, lambda: len(gallery.records) == 4 and not app.jobs.busy)
         await pilot.press("ctrl+f")
         assert isinstance(app.screen, NameDialog)
         await pilot.press(*"a blue square", "enter")
@@ -123,7 +123,7 @@ async def test_best_of_keeps_the_best_and_hides_the_rest(
         await pilot.press("ctrl+g")
         gallery = app.query_one(Gallery)
         await wait_for(
-            pilot, lambda: sum(r.hidden for r in gallery.order.records) == 2 and not app.worker.busy
+            pilot, lambda: sum(r.hidden for r in gallery.order.records) == 2 and not app.jobs.busy
         )
         assert len(gallery.records) == 1
         assert "2 hidden" in str(gallery.border_subtitle)

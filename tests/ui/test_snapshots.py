@@ -50,6 +50,7 @@ def snapshot_app(
                 model=str(tiny_model_dir),
                 images="halfcell",
                 clip=str(tiny_clip_dir),
+                in_process=True,
             )
         )
 
@@ -81,7 +82,7 @@ async def generate_two(pilot: Pilot[None]) -> None:
         lambda: (
             len(gallery.records) == 2
             and all(r.clip_score is not None for r in gallery.records)
-            and not app.worker.busy
+            and not app.jobs.busy
         ),
     )
     app.clear_notifications()

@@ -76,6 +76,10 @@ def explain(event: TrainingStarted, params: TrainParams | None) -> str:
     return "\n".join(lines)
 
 
+_TRAINING_EVENTS = (TrainingStarted, TrainStep, CheckpointSaved, ValidationImages)
+"""Events only a training sends: one arriving for no job of this screen is a run to adopt."""
+
+
 def default_lora_name(folder: str) -> str:
     """A LoRA name from a data folder's name (characters a LoRA name cannot hold become -)."""
     name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(folder).expanduser().resolve().name)
@@ -275,8 +279,10 @@ class TrainingScreen(Screen[None]):
 
     def show_event(self, event: Event) -> None:
         """Show a worker event if it belongs to this screen's job (the app sends them all)."""
-        if self._job_id is None or event.job_id != self._job_id:
-            return
+        if event.job_id != self._job_id:
+            if self.running or not isinstance(event, _TRAINING_EVENTS):
+                return
+            self._adopt(event.job_id)
         if isinstance(event, TrainStep):
             self._step(event)
             return
@@ -298,6 +304,17 @@ class TrainingScreen(Screen[None]):
             self._progress("loading the model and the data…")
         elif isinstance(event, JobFinished | JobCancelled | JobFailed):
             self._ended(event)
+
+    def _adopt(self, job_id: str) -> None:
+        """Show a training this screen did not start: one that ran on in the daemon while no
+        genai-tui was open (its events so far come first, then live ones)."""
+        self._job_id = job_id
+        self._params = None
+        self.running = True
+        self.last_step = 0
+        self.query_one(LossPlot).reset(0, 1)
+        self.log_line("a training of this session is running: shown from where it is")
+        self._progress("reattached: the run goes on")
 
     def _step(self, event: TrainStep) -> None:
         self.last_step = event.step
