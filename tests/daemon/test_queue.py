@@ -250,6 +250,46 @@ def test_four_workers_claiming_at_once_never_get_the_same_job(tmp_path: Path) ->
     queue.close()
 
 
+def test_two_processes_claiming_at_once_wait_for_each_other_and_never_share_a_job(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / QUEUE_FILE
+    queue = JobQueue(path)
+    for number in range(200):
+        add(queue, f"job-{number}")
+    claimer = f"""
+        import sys, time
+        from pathlib import Path
+        from genai_tui.daemon.queue import JobQueue
+        queue = JobQueue(Path({str(path)!r}))
+        sys.stdin.readline()
+        while (job := queue.claim_next(sys.argv[1])) is not None:
+            print(job.id, flush=True)
+            time.sleep(0.002)  # a worker runs its job between claims
+    """
+    workers = [
+        subprocess.Popen(
+            [*python(claimer), f"cuda:{n}"],
+            env=child_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    for worker in workers:  # both have opened the queue; now claim at the same moment
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], [err for _, err in outputs]
+    claimed = [line for out, _ in outputs for line in out.split()]
+    assert len(claimed) == 200 and len(set(claimed)) == 200
+    assert all(out for out, _ in outputs), "one process claimed everything: no contention tested"
+    queue.close()
+
+
 def test_a_second_process_reads_the_queue_while_the_daemon_writes(tmp_path: Path) -> None:
     path = tmp_path / QUEUE_FILE
     writer = subprocess.Popen(
@@ -418,3 +458,15 @@ def test_sqlite_itself_running_out_of_room_leaves_the_queue_intact(
     reopened.close()
     with sqlite3.connect(path) as check:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_queue_loads_neither_torch_nor_textual() -> None:
+    shown = subprocess.run(
+        python("import sys, genai_tui.daemon.queue; print(' '.join(sys.modules))"),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+    assert not {"torch", "diffusers", "textual", "pydantic"} & set(shown)
