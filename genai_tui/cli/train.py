@@ -38,7 +38,6 @@ from genai_tui.jobs.hints import USER_FIXABLE, describe
 from genai_tui.jobs.specs import TrainJob
 from genai_tui.session.store import SessionError
 
-
 # (flag, TrainParams field, type); help comes from the field, so --help and the UI agree.
 _PARAM_FLAGS: list[tuple[str, str, Any]] = [
     ("--instance-prompt", "instance_prompt", str),

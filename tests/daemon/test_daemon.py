@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from genai_tui.daemon.codec import PROTOCOL_VERSION
 
 from genai_tui.daemon.client import DaemonClient
-from genai_tui.daemon.codec import PROTOCOL_VERSION
 from genai_tui.daemon.errors import DaemonError
 from genai_tui.daemon.jobs import open_jobs
 from genai_tui.daemon.paths import socket_path
@@ -163,7 +163,7 @@ def test_disk_full_while_recording_a_job_is_one_clear_error(
     monkeypatch.undo()
     job = generate(root, tiny_model_dir)
     client.submit(job)  # the daemon lives on, its queue intact
-    wait_until(lambda: (i := client.info(job.id)) is not None)
+    wait_until(lambda: client.info(job.id) is not None)
     client.stop()
 
 
@@ -213,11 +213,15 @@ def test_a_client_of_another_user_is_refused(root: Path) -> None:
     client = DaemonClient(root, watch_all=False)
     client.start()
     code = (
-        "import os, socket, sys; os.setgid(65534); os.setuid(65534); s = socket.socket(socket.AF_UNIX);"
-        "\ntry:\n    s.connect(sys.argv[1]); print('connected')\nexcept OSError as e:\n    print('refused', e)"
+        "import os, socket, sys\nos.setgid(65534)\nos.setuid(65534)\n"
+        "s = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(sys.argv[1])\n"
+        "    print('connected')\nexcept OSError as e:\n    print('refused', e)"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(socket_path(root))], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code, str(socket_path(root))],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.stdout.startswith("refused"), done.stdout + done.stderr
     client.stop_daemon()

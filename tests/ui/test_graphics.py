@@ -30,7 +30,7 @@ def set_size(fd: int, rows: int, columns: int, width: int = 0, height: int = 0) 
 def test_a_terminal_that_reports_no_size_draws_half_cells_and_says_so(
     terminal: tuple[int, int],
 ) -> None:
-    master, slave = terminal
+    _master, slave = terminal
     set_size(slave, 0, 0)
     with os.fdopen(os.dup(slave), "w") as stream:
         facts = look(stream)
@@ -40,7 +40,7 @@ def test_a_terminal_that_reports_no_size_draws_half_cells_and_says_so(
 
 
 def test_the_cell_size_comes_from_the_terminals_pixels(terminal: tuple[int, int]) -> None:
-    master, slave = terminal
+    _master, slave = terminal
     set_size(slave, 40, 120, 1200, 800)
     with os.fdopen(os.dup(slave), "w") as stream:
         assert look(stream).cell == (10, 20)
