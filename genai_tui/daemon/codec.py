@@ -357,7 +357,7 @@ def _png_text(image: Image.Image) -> str:
         image = image.convert("RGB")
     buffer = io.BytesIO()
     # Level 1: a preview lives a fraction of a second, so time counts more than bytes
-    # (bench/wire_codec.py: about 0.85x the time of level 6 at 1.4x the bytes of a smooth one).
+    # (bench/wire_codec.py: 0.7-0.85x the time of level 6, 1.4x the bytes, for a smooth one).
     image.save(buffer, format="PNG", compress_level=1)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
