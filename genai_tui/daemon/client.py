@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 REPLY_SECONDS = 30.0
 """How long a request waits for the daemon's answer."""
+
+CONNECT_ATTEMPTS = 3
 
 _ENDS = (JobFinished, JobFailed, JobCancelled)
 
@@ -68,20 +71,30 @@ class DaemonClient:
 
     def start(self) -> None:
         """Connect to the daemon (starting one if none runs) and watch its jobs."""
-        with self._lock:
-            if self._sock is not None:
-                return
-            sock = connect(self.root)
-            self._sock = sock
-            threading.Thread(
-                target=self._read, args=(sock,), name="genai-tui-daemon-reader", daemon=True
-            ).start()
-        welcome = self._request(
-            {"op": "hello", "version": PROTOCOL_VERSION, "client": self._client}
-        )
-        self.daemon_pid = welcome.get("pid")
-        if self._watch_all:
-            self._request({"op": "subscribe", "jobs": None})
+        for attempt in range(CONNECT_ATTEMPTS):
+            with self._lock:
+                if self._sock is not None:
+                    return
+                sock = connect(self.root)
+                self._sock = sock
+                threading.Thread(
+                    target=self._read, args=(sock,), name="genai-tui-daemon-reader", daemon=True
+                ).start()
+            try:
+                hello = {"op": "hello", "version": PROTOCOL_VERSION, "client": self._client}
+                welcome = self._request(hello)
+            except DaemonUnavailable:
+                # A daemon killed a moment ago can still take a connection while the kernel
+                # tears it down; the next try finds the socket dead and starts a new one.
+                self.stop()
+                if attempt + 1 == CONNECT_ATTEMPTS:
+                    raise
+                time.sleep(0.2)
+                continue
+            self.daemon_pid = welcome.get("pid")
+            if self._watch_all:
+                self._request({"op": "subscribe", "jobs": None})
+            return
 
     def _read(self, sock: socket.socket) -> None:
         with contextlib.suppress(OSError), sock.makefile("rb") as stream:

@@ -69,8 +69,8 @@ class Requests:
         spec = message.get("job")
         if not isinstance(spec, dict):
             raise WireError("submit needs a job")
-        job_from_wire(spec, self.open_store)  # a job that cannot be read is refused now
-        queued = self.daemon.add_job(spec, client)
+        job = job_from_wire(spec, self.open_store)  # a job that cannot be read is refused now
+        queued = self.daemon.add_job(spec, job.title, client)
         return {"op": "submitted", "job": info_to_wire(queued)}
 
     def op_cancel(self, client: Connection, message: Mapping[str, Any]) -> dict[str, Any]:
@@ -132,7 +132,7 @@ class Requests:
             checkpoint = self._last_checkpoint(Path(old.session_root), old.session, spec)
             if checkpoint is not None:
                 spec["resume"] = checkpoint
-        queued = self.daemon.add_job(spec, client)
+        queued = self.daemon.add_job(spec, old.title, client)
         return {"op": "submitted", "job": info_to_wire(queued), "retried": old.id}
 
     def _last_checkpoint(self, root: Path, session: str, spec: Mapping[str, Any]) -> str | None:

@@ -181,14 +181,14 @@ class Daemon:
                 client.known.add(event.job_id)
             client.send_event(event)
 
-    def add_job(self, spec: Mapping[str, Any], client: Connection | None) -> QueuedJob:
+    def add_job(self, spec: Mapping[str, Any], title: str, client: Connection | None) -> QueuedJob:
         """Record a job (the queue decides when it runs); the submitter watches it."""
         job_id = str(spec.get("id") or uuid.uuid4().hex[:8])
         session = spec.get("session") or {}
         queued = self.queue.add(
             job_id,
             str(spec.get("kind", "")),
-            str(spec.get("title", spec.get("kind", "job"))),
+            title,
             spec,
             session_root=str(session.get("root", "")),
             session=session.get("name"),

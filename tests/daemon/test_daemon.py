@@ -178,9 +178,10 @@ def test_a_killed_daemon_is_replaced_and_its_job_marked_interrupted(
     client.start()
     first = client.daemon_pid
     assert first is not None and alive(first)
-    job = generate(root, tiny_model_dir, steps=2000)
+    job = generate(root, tiny_model_dir, steps=1000)
     client.submit(job)
-    wait_until(lambda: recorder.of(job.id, Progress), 120)
+    wait_until(lambda: recorder.of(job.id, Progress) or recorder.end_of(job.id), 120)
+    assert recorder.end_of(job.id) is None, recorder.end_of(job.id)
     os.kill(first, signal.SIGKILL)
     failed = recorder.wait_end(job.id, 30)
     assert isinstance(failed, JobFailed) and "daemon stopped" in failed.error
