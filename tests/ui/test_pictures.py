@@ -16,7 +16,7 @@ from genai_tui.ui.screens.session_picker import SessionPicker
 from genai_tui.ui.screens.viewer import ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery, Slot
 from genai_tui.ui.widgets.picture import Picture
-from genai_tui.ui.widgets.preview import PreviewPane, tile
+from genai_tui.ui.widgets.preview import PREVIEW_PIXELS, PreviewPane, frame_side, tile
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.slider import Slider
 from tests.ui.conftest import wait_for, wait_ready
@@ -51,6 +51,13 @@ def test_a_batch_is_tiled_in_cells_of_its_shape() -> None:
     assert tile([Image.new("RGB", (8, 8))]).size == (64, 64)
 
 
+def test_preview_frames_are_sent_no_larger_than_the_pane_shows() -> None:
+    big = Image.new("RGB", (512, 512))
+    assert frame_side((big,)) == PREVIEW_PIXELS
+    assert frame_side((big,) * 4) * 4 <= PREVIEW_PIXELS
+    assert frame_side((Image.new("RGB", (8, 8)),)) == 64  # latents blown up, never blurred
+
+
 def assert_drawn_at_shape(picture: Picture, size: tuple[int, int]) -> None:
     """The widget's cell box has the picture's aspect ratio (within a cell), fills the box one
     way and sits in its middle."""
@@ -80,7 +87,9 @@ async def make_one(pilot: Pilot[None], width: int, height: int) -> None:
 
 
 @pytest.mark.parametrize("images", ["halfcell", "unicode"])
-async def test_every_picture_keeps_its_shape(make_app: AppFactory, images: str) -> None:
+async def test_the_preview_keeps_the_shape_of_a_square_and_a_wide_image(
+    make_app: AppFactory, images: str
+) -> None:
     app = make_app(images=images)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
@@ -90,6 +99,11 @@ async def test_every_picture_keeps_its_shape(make_app: AppFactory, images: str) 
             await pilot.pause()
             assert_drawn_at_shape(app.query_one("#preview-image", Picture), size)
 
+
+async def test_thumbnails_the_viewer_and_the_picker_keep_the_shape(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
         await make_one(pilot, 128, 64)  # 2:1, made by the app
         assert_drawn_at_shape(app.query_one("#preview-image", Picture), (128, 64))
         assert_drawn_at_shape(app.query_one(Slot).query_one(Picture), (128, 64))

@@ -44,9 +44,11 @@ def tile(images: list[Image.Image], size: int = 64) -> Image.Image:
 
 
 def frame_side(frames: tuple[Image.Image, ...]) -> int:
-    """The cell side a batch of preview frames is tiled at: their own, 64 to PREVIEW_PIXELS."""
+    """The cell side a batch of preview frames is tiled at: their own, at least 64 pixels, and
+    no more than keeps a row of them within PREVIEW_PIXELS."""
     longest = max(max(frame.size) for frame in frames)
-    return min(PREVIEW_PIXELS, max(64, longest))
+    row = max(64, PREVIEW_PIXELS // min(4, len(frames)))
+    return min(row, max(64, longest))
 
 
 class PreviewPane(Vertical):
