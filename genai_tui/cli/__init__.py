@@ -16,6 +16,7 @@ from genai_tui.cli.options import (
     fail,
 )
 from genai_tui.daemon.errors import DaemonError, DaemonUnavailable
+from genai_tui.engine.preview_modes import PREVIEW_HELP, PREVIEW_MODES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "tgp", "sixel", "halfcell", "unicode"),
         default="auto",
         help="how images are drawn: auto-detected Kitty TGP or Sixel, else half-cell blocks",
+    )
+    parser.add_argument(
+        "--preview",
+        choices=PREVIEW_MODES,
+        default="auto",
+        help=PREVIEW_HELP + "; f2 in the UI cycles them",
     )
     parser.add_argument(
         "--clip",
@@ -82,6 +89,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from genai_tui.engine.clip_refs import resolve_clip
     from genai_tui.engine.errors import BadInput, ModelError
     from genai_tui.engine.sources import resolve_source
+    from genai_tui.engine.taesd import find_taesd
     from genai_tui.session.errors import OTHER_FOLDER, SessionError
     from genai_tui.session.names import sessions_root, validate_name
 
@@ -98,6 +106,8 @@ def run_tui(args: argparse.Namespace) -> int:
             resolve_source(model)
         if clip is not None:
             resolve_clip(clip)
+        if getattr(args, "taesd", None) is not None:
+            find_taesd(args.taesd)
     except SessionError as error:
         fail(str(error), error.hint)
     except (BadInput, ModelError) as error:
@@ -111,6 +121,7 @@ def run_tui(args: argparse.Namespace) -> int:
             session=session,
             model=model,
             images=args.images,
+            preview=args.preview,
             clip=clip,
             load=load_options(args),
         )

@@ -138,7 +138,15 @@ def run_generate_command(args: argparse.Namespace) -> int:
         fail(str(exc), exc.hint)
     params = params.with_seed()
     store.set_editor(editor_from_params(params, store.session.editor))
-    job = GenerateJob(params=params, model=model, session=store, load=load_options(args), **scoring)
+    # Nobody sees previews here: the cheapest mode keeps the run as fast as it can be.
+    job = GenerateJob(
+        params=params,
+        model=model,
+        session=store,
+        load=load_options(args),
+        preview="latent",
+        **scoring,
+    )
     return _run(job, args)
 
 

@@ -120,6 +120,13 @@ def add_load_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--dtype", default=argparse.SUPPRESS, help="auto, fp16, bf16 or fp32 (default: auto)"
     )
+    group.add_argument(
+        "--taesd",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="TAESD folder (AutoencoderTiny, safetensors) for previews "
+        "(default: madebyollin/taesd from the Hugging Face cache when it is there)",
+    )
     for flag, text in (
         ("--attention-slicing", "compute attention in slices: less memory, a bit slower"),
         ("--vae-tiling", "decode in tiles: large images in less memory"),
@@ -145,4 +152,5 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         vae_tiling=getattr(args, "vae_tiling", False),
         cpu_offload=getattr(args, "cpu_offload", False),
         single_file_config=getattr(args, "model_config", None),
+        taesd=getattr(args, "taesd", None),
     )

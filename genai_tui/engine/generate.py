@@ -1,7 +1,8 @@
 """Text to image with a loaded pipeline: per-step progress and previews, cancel at any step.
 
 The call into diffusers is the plain pipeline call (same arguments, CPU generators seeded per
-image as AUTOMATIC1111 does), so an image is pixel-identical to what diffusers makes alone.
+image as AUTOMATIC1111 does), so an image is pixel-identical to what diffusers makes alone; the
+previews only watch the scheduler (engine/denoised.py) and decode on the side.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 import torch
 from PIL import Image
 
+from genai_tui.engine.denoised import CleanLatents
 from genai_tui.engine.errors import Cancelled
 from genai_tui.engine.lora.apply import activate_loras, lora_file
 from genai_tui.engine.models import LoadedModel
 from genai_tui.engine.params import GenerateParams
-from genai_tui.engine.preview import latents_to_images
+from genai_tui.engine.preview_modes import PreviewMode, check_preview_mode
+from genai_tui.engine.previewer import Previewer
 from genai_tui.engine.schedulers import build_scheduler
 from genai_tui.engine.tokens import cut_notice, text_overflow
 
@@ -28,13 +31,19 @@ from genai_tui.engine.tokens import cut_notice, text_overflow
 class StepInfo:
     """Where a generation is: step `step` of `total` done, and what it looks like so far.
 
-    `previews` is empty on steps between preview frames (see PREVIEW_INTERVAL).
+    `previews` is empty on steps between preview frames (see PREVIEW_INTERVAL). A sampler that
+    calls the model twice a step (Heun, DPM2) or once more at the start (PNDM) reports each
+    call, numbered in the user's steps.
     """
 
     step: int
     total: int
     elapsed: float
     previews: list[Image.Image] = field(default_factory=list)
+    preview_mode: str = ""
+    """How the previews were made: vae, taesd or latent (see engine/preview_modes.py)."""
+    preview_note: str = ""
+    """Why that mode: 'auto', or why the mode asked for is not the one shown."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +82,15 @@ def generate(
     params: GenerateParams,
     on_step: StepCallback | None = None,
     cancel: threading.Event | None = None,
+    *,
+    preview: PreviewMode = "auto",
 ) -> Generation:
-    """Make `params.batch_size` images; raise Cancelled if `cancel` is set before the end."""
+    """Make `params.batch_size` images; raise Cancelled if `cancel` is set before the end.
+
+    `preview` says how the preview frames given to `on_step` are made (engine/previewer.py).
+    """
     params = params.validate().with_seed()
+    check_preview_mode(preview)
     pipe = model.pipe
     pipe.scheduler = build_scheduler(params.scheduler, model.original_scheduler_config)
     # Always called: a generation without LoRAs takes off those of the last one.
@@ -89,19 +104,29 @@ def generate(
     ]
     # CPU generators make the same noise on any device, as A1111's default RNG does.
     generators = [torch.Generator("cpu").manual_seed(seed) for seed in params.seeds()]
+    scale = int(pipe.vae_scale_factor)
+    previewer = Previewer(
+        model, preview, (params.batch_size, height // scale, width // scale), PREVIEW_INTERVAL
+    )
+    clean = CleanLatents(pipe.scheduler) if on_step is not None else None
     started = time.perf_counter()
     last_preview = [-PREVIEW_INTERVAL]
+    previewing = [0.0]  # seconds spent on previews, not on steps
 
     def step_end(pipeline: Any, index: int, _timestep: Any, tensors: dict[str, Any]) -> Any:
-        if on_step is not None:
+        if on_step is not None and clean is not None:
             now = time.perf_counter() - started
+            calls = len(pipeline.scheduler.timesteps)
             previews: list[Image.Image] = []
             # Reading latents back waits for the GPU; doing it every step would stall the queue
             # of kernels the CPU runs ahead with. Nobody sees more than a few frames a second.
-            if now - last_preview[0] >= PREVIEW_INTERVAL or index + 1 == params.steps:
-                previews = latents_to_images(tensors["latents"], model.latent_rgb)
-                last_preview[0] = now
-            on_step(StepInfo(index + 1, params.steps, now, previews))
+            if now - last_preview[0] >= PREVIEW_INTERVAL or index + 1 == calls:
+                step_seconds = (now - previewing[0]) / (index + 1)
+                previews = previewer.frames(tensors["latents"], clean.latest(), step_seconds)
+                last_preview[0] = time.perf_counter() - started
+                previewing[0] += last_preview[0] - now
+            step = max(1, round((index + 1) * params.steps / calls))
+            on_step(StepInfo(step, params.steps, now, previews, previewer.mode, previewer.note))
         if cancel is not None and cancel.is_set():
             pipeline._interrupt = True  # the remaining steps are skipped
         return tensors

@@ -10,7 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from genai_tui.engine.errors import BadInput, ModelError
 from genai_tui.engine.hashing import short_hash
 from genai_tui.engine.params import LoadOptions
 from genai_tui.engine.preview import SD15_LATENT_RGB, LatentRGB
+from genai_tui.engine.previewer import PreviewState
 from genai_tui.engine.sources import DEMO, SD15_REPO, ModelSource, resolve_source
 
 LoadProgress = Callable[[str, int | None, int | None], None]
@@ -45,6 +46,8 @@ class LoadedModel:
     latent_rgb: LatentRGB
     original_scheduler_config: Any
     load_seconds: float
+    previews: PreviewState = field(default_factory=PreviewState)
+    """What previews learnt about this model (decode cost, TAESD), kept between generations."""
 
     @property
     def native_size(self) -> int:
@@ -193,6 +196,7 @@ def load_model(
         latent_rgb=_latent_rgb(source, Path(local)),
         original_scheduler_config=pipe.scheduler.config,
         load_seconds=time.perf_counter() - started,
+        previews=PreviewState(taesd_folder=options.taesd, vae_offloaded=options.cpu_offload),
     )
 
 

@@ -133,3 +133,7 @@ class LoadOptions:
     single_file_config: str | None = field(
         default=None, metadata={"help": "A diffusers folder giving the configs of a .safetensors."}
     )
+    taesd: str | None = field(
+        default=None,
+        metadata={"help": "A TAESD folder for previews; None: madebyollin/taesd if cached."},
+    )

@@ -1,8 +1,9 @@
-"""A cheap look at the image while it forms: latents mapped straight to RGB.
+"""The cheapest preview: latents mapped straight to RGB (engine/previewer.py picks the mode).
 
-The VAE decoder is far too slow to run every step; a 4x3 linear map from the 4 latent channels
-to RGB gives a recognisable, low-resolution picture for the price of one tiny matrix product.
-The pipeline's step callback sees the noisy latents x_t, so early previews look like noise.
+Where a VAE decode costs too much next to a step (SD 1.5 on a CPU), a 4x3 linear map from the 4
+latent channels to RGB gives a low-resolution picture for the price of one tiny matrix product:
+one block per latent pixel, in colours only as right as the map (the demo model's fitted map is
+far off), so it tells shapes apart, not the image.
 """
 
 from __future__ import annotations

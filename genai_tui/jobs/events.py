@@ -82,12 +82,16 @@ class ModelLoaded(Event):
 
 @dataclass(frozen=True)
 class Progress(Event):
-    """A denoising step finished; `previews` are small latent-to-RGB images, one per image."""
+    """A denoising step finished; `previews` show the images forming, one per image."""
 
     step: int
     total: int
     elapsed: float
     previews: tuple[Image.Image, ...] = field(default=(), compare=False)
+    preview_mode: str = ""
+    """How the previews are made: vae, taesd or latent ("" for progress without them)."""
+    preview_note: str = ""
+    """Why that mode: "auto", or why the mode asked for is not the one shown."""
     replaceable: ClassVar[bool] = True
 
     def supersedes(self, older: Event) -> bool:

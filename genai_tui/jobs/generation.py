@@ -28,11 +28,21 @@ def run_generate(job: GenerateJob, ctx: JobContext) -> list[ImageRecord]:
     ref = model.source.ref
 
     def on_step(info: StepInfo) -> None:
-        ctx.emit(Progress(ctx.job_id, info.step, info.total, info.elapsed, tuple(info.previews)))
+        ctx.emit(
+            Progress(
+                ctx.job_id,
+                info.step,
+                info.total,
+                info.elapsed,
+                tuple(info.previews),
+                info.preview_mode,
+                info.preview_note,
+            )
+        )
 
     store.remember_prompt(params.prompt)
     store.set_model(ref)
-    result = generate(model, params, on_step, ctx.cancel)
+    result = generate(model, params, on_step, ctx.cancel, preview=job.preview)
     for warning in result.warnings:
         ctx.emit(JobWarning(ctx.job_id, warning))
     per_image = result.seconds / max(1, len(result.images))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.params import GenerateParams, LoadOptions
+from genai_tui.engine.preview_modes import PreviewMode
 from genai_tui.session.store import SessionStore
 
 
@@ -35,6 +36,8 @@ class GenerateJob:
     """Make this many images (params.batch_size at a time) and keep the `keep` best visible."""
     keep: int = 1
     """With best_of: images left visible; the others are saved with hidden=True."""
+    preview: PreviewMode = "auto"
+    """How the preview frames are made (engine/preview_modes.py); never changes the image."""
 
     @property
     def title(self) -> str:

@@ -46,7 +46,7 @@ class GenaiApp(App[None]):
         Binding("ctrl+o", "open_session", "Open", id="open_session", tooltip="Open a session"),
         Binding("ctrl+n", "new_session", "New", id="new_session", tooltip="Start a new session"),
         Binding(
-            "f2",
+            "f3",
             "queue",
             "Jobs",
             id="queue",
@@ -185,7 +185,7 @@ class GenaiApp(App[None]):
         self.push_screen(TRAINING_SCREEN)
 
     def action_queue(self) -> None:
-        """The queue panel (f2 again, or escape, goes back)."""
+        """The queue panel (f3 again, or escape, goes back)."""
         from genai_tui.ui.screens.queue import QueueScreen
 
         if isinstance(self.screen, QueueScreen):

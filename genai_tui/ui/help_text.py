@@ -45,8 +45,11 @@ KNOBS = f"""\
 
 Stable Diffusion starts from pure random noise and removes a little of it at every **step**,
 guided by your prompt. It works in a small *latent* space (64×64×4 numbers for a 512×512 image)
-and a decoder (the VAE) turns the final latent into pixels. The preview pane shows those latents
-at every step, mapped straight to colours: noise first, then shapes, then detail.
+and a decoder (the VAE) turns the final latent into pixels. The preview pane shows, a few times
+a second, the image the model predicts it will end with: decoded by the VAE where that costs
+little next to a step (the demo model, a fast GPU), else by TAESD (a tiny decoder, if it is on
+the machine) or as the latents mapped straight to colours (blocky: 8x smaller in SD 1.5).
+**F2** switches.
 
 The prompt is read by a **CLIP text encoder** into 77 token vectors; at every step the UNet looks
 at them through cross-attention. Words past the 77th token are cut (you are told which).
@@ -105,8 +108,9 @@ KEYS = """\
 | ctrl+f | rank the gallery by a text (CLIP) |
 | ctrl+o | open a session · ctrl+n new session |
 | ctrl+l | show or hide the log |
+| F2 | preview: auto, VAE decode, TAESD, latent (from the next generation) |
 | ctrl+t | train a LoRA (and back); there ctrl+g starts, escape cancels |
-| f2 | the jobs of every session: c cancel, u/d move, r retry or resume |
+| F3 | the jobs of every session: c cancel, u/d move, r retry or resume |
 | tab / shift+tab | move between prompt, parameters and gallery |
 | ←/→ on a slider | change it (shift: bigger steps); type digits and Enter to set a value |
 | arrows, Enter in the gallery | choose an image, open it in the viewer |

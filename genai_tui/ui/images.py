@@ -4,6 +4,10 @@ textual-image would ask the terminal about graphics when it is imported; here it
 ui/graphics.py learned (or what `--images` names) and asks nothing, so it can be imported at any
 time. Thumbnails are pre-scaled and cached: over SSH every render resends pixels, so they must
 be small.
+
+textual-image stretches a picture to its widget's box, so the box is sized here from the
+picture's aspect ratio and a cell's size in pixels (widgets/picture.py does it for every image
+the app draws).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ IMAGE_MODES = ("auto", "tgp", "sixel", "halfcell", "unicode")
 
 THUMB_PIXELS = 96
 """Longest side of a gallery thumbnail, in pixels."""
+
+FALLBACK_CELL = (10, 20)
+"""A cell's size in pixels where the terminal does not say (often over SSH): textual-image's."""
 
 
 FALLBACK_CELL = (10, 20)
@@ -70,8 +77,36 @@ def image_widget_class(mode: str = "auto", facts: TerminalFacts | None = None) -
 
 
 def show_picture(widget: Any, picture: Image.Image | None) -> None:
-    """Put a picture (or nothing) in a textual-image widget."""
+    """Put a picture (or nothing) in a Picture (or a bare textual-image widget)."""
     widget.image = picture
+
+
+def cell_pixels() -> tuple[int, int]:
+    """A terminal cell's (width, height) in pixels, as textual-image measured it at import."""
+    try:
+        # Not public in textual-image 0.12; asked once, before the app took over the terminal.
+        from textual_image._terminal import get_cell_size
+
+        size = get_cell_size()
+    except Exception:  # moved in a later release, or stdout closed: the usual cell then
+        return FALLBACK_CELL
+    return (size.width, size.height) if size.width > 0 and size.height > 0 else FALLBACK_CELL
+
+
+def fit_cells(
+    picture: tuple[int, int], box: tuple[int, int], cell: tuple[int, int] = FALLBACK_CELL
+) -> tuple[int, int]:
+    """The largest (columns, rows) within `box` that shows a `picture` of (width, height) pixels
+    at its own aspect ratio on cells of `cell` pixels; (0, 0) when nothing fits."""
+    width, height = picture
+    columns, rows = box
+    cell_width, cell_height = cell
+    if min(width, height, columns, rows, cell_width, cell_height) <= 0:
+        return 0, 0
+    scale = min(columns * cell_width / width, rows * cell_height / height)
+    fitted_columns = min(columns, max(1, round(width * scale / cell_width)))
+    fitted_rows = min(rows, max(1, round(height * scale / cell_height)))
+    return fitted_columns, fitted_rows
 
 
 class ThumbnailCache:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genai_tui.engine.params import LoadOptions
+from genai_tui.engine.preview_modes import PreviewMode
 
 if TYPE_CHECKING:
     from genai_tui.daemon.api import JobsClient
@@ -26,6 +27,8 @@ class AppOptions:
     session: str | None = None
     model: str | None = None
     images: str = "auto"
+    preview: PreviewMode = "auto"
+    """How generations make their preview frames (f2 cycles it while the app runs)."""
     clip: str | None = None
     """CLIP for scoring; None: engine.clip_refs.DEFAULT_CLIP_RULE."""
     load: LoadOptions = field(default_factory=LoadOptions)

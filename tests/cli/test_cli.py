@@ -227,3 +227,18 @@ def test_a_bad_lora_file_is_one_line_exit_2_before_any_model_loads(
     assert len(err.strip().splitlines()) == 1 and "bad.safetensors" in err, err
     assert ("refused, never opened" in err) == (damage == "pickle-link")
     assert loaded == []
+
+
+def test_the_ui_takes_a_preview_mode_and_a_bad_taesd_folder_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import genai_tui.ui.app
+
+    opened: list[object] = []
+    monkeypatch.setattr(genai_tui.ui.app, "run_app", opened.append)
+    root = ["--sessions-dir", str(tmp_path)]
+    assert run(capsys, *root, "--preview", "vae")[0] == 0
+    assert [options.preview for options in opened] == ["vae"]  # type: ignore[attr-defined]
+    code, _, err = run(capsys, *root, "--taesd", str(tmp_path / "nothing"))
+    assert code == 2 and "not a TAESD folder" in err and len(opened) == 1
+    assert run(capsys, *root, "--preview", "full")[0] == 2

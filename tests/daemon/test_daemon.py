@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from genai_tui.daemon.codec import PROTOCOL_VERSION
 
 from genai_tui.daemon.client import DaemonClient
+from genai_tui.daemon.codec import PROTOCOL_VERSION
 from genai_tui.daemon.errors import DaemonError
 from genai_tui.daemon.jobs import open_jobs
 from genai_tui.daemon.paths import socket_path

@@ -34,6 +34,8 @@ def test_single_image_is_pixel_identical_to_plain_diffusers(
             cfg_scale=6.5,
             seed=1234,
         ),
+        lambda _info: None,  # previews on: they watch the scheduler and decode on the side
+        preview="vae",
     )
     plain = StableDiffusionPipeline.from_pretrained(tiny_model_dir, safety_checker=None)
     plain.set_progress_bar_config(disable=True)
@@ -85,7 +87,9 @@ def test_every_step_reports_progress_with_a_preview_per_image(tiny_model: Any) -
     # Previews come at most every PREVIEW_INTERVAL, always on the first and the last step.
     assert len(seen[0].previews) == 2 and len(seen[-1].previews) == 2
     assert all(len(info.previews) in (0, 2) for info in seen)
-    assert seen[-1].previews[0].size == (16, 16)  # latent resolution of the tiny model
+    # The tiny model's VAE costs next to nothing: auto decodes, at the image's own size.
+    assert seen[-1].preview_mode == "vae" and seen[-1].preview_note == "auto"
+    assert seen[-1].previews[0].size == (32, 32)
     assert seen[-1].elapsed >= seen[0].elapsed
 
 

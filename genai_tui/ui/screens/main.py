@@ -22,6 +22,7 @@ from textual.widgets import Footer, Label
 
 from genai_tui import words
 from genai_tui.engine.errors import BadInput
+from genai_tui.engine.preview_modes import PREVIEW_LABELS, next_preview_mode, preview_label
 from genai_tui.jobs.events import (
     BestOfPicked,
     Event,
@@ -99,6 +100,13 @@ class MainScreen(Screen[None]):
             tooltip="Rank the gallery by how well each image matches a text (CLIP)",
         ),
         Binding("ctrl+l", "toggle_log", "Log", id="toggle_log", tooltip="Show or hide the log"),
+        Binding(
+            "f2",
+            "cycle_preview",
+            "Preview",
+            id="cycle_preview",
+            tooltip="How the preview shows the image forming: auto, VAE decode, TAESD, latent",
+        ),
     ]
 
     class Ready(Message):
@@ -111,6 +119,8 @@ class MainScreen(Screen[None]):
         self._save_timer: Timer | None = None
         self._watch_error = ""
         self._log_wanted: bool | None = None  # None: shown when there is room
+        self.preview_mode = workspace.options.preview
+        """How the next generations make their preview frames; f2 cycles it."""
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -143,6 +153,7 @@ class MainScreen(Screen[None]):
         self.query_one(LogPanel).set_class(not wanted, "hidden")
 
     def on_mount(self) -> None:
+        self.query_one(PreviewPane).show_mode(preview_label(self.preview_mode))
         self.query_one("#prompt", PromptEditor).focus()
         self.set_interval(WATCH_SECONDS, self._take_in_changes)
         self.post_message(self.Ready())
@@ -263,6 +274,7 @@ class MainScreen(Screen[None]):
             clip=options.clip,
             best_of=best_of,
             keep=min(state.keep, state.best_of) if best_of else 1,
+            preview=self.preview_mode,
         )
         self.workspace.jobs.submit(job)
         self.log_line(f"queued {job.title} (seed {params.seed})")
@@ -313,6 +325,12 @@ class MainScreen(Screen[None]):
         if self.workspace.store is not None:
             job = ScoreJob(self.workspace.store, clip=self.workspace.options.clip)
             self.workspace.jobs.submit(job)
+
+    def action_cycle_preview(self) -> None:
+        self.preview_mode = next_preview_mode(self.preview_mode)
+        self.query_one(PreviewPane).show_mode(preview_label(self.preview_mode))
+        when = " from the next generation" if self.workspace.jobs.busy else ""
+        self.notify(f"Preview: {PREVIEW_LABELS[self.preview_mode]}{when}")
 
     def action_toggle_log(self) -> None:
         self._log_wanted = self.query_one(LogPanel).has_class("hidden")
@@ -375,7 +393,9 @@ class MainScreen(Screen[None]):
             header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
         elif isinstance(event, Progress):
             header.status = Status(Activity.WORKING, f"step {event.step}/{event.total}")
-            preview.show_step(event.step, event.total, event.rate, event.previews)
+            label = preview_label(event.preview_mode, event.preview_note)
+            shown = label if event.preview_mode else ""
+            preview.show_step(event.step, event.total, event.rate, event.previews, shown)
         elif isinstance(event, ImageReady):
             self.query_one(Gallery).add(event.record)
             try:

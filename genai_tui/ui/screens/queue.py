@@ -46,7 +46,7 @@ class QueueScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape,f2", "back", "Back", id="queue.back"),
+        Binding("escape,f3", "back", "Back", id="queue.back"),
         Binding("c,delete", "cancel_job", "Cancel", id="queue.cancel", tooltip="Cancel the job"),
         Binding("shift+up,u", "move(-1)", "Up", id="queue.up", tooltip="Run it sooner"),
         Binding("shift+down,d", "move(1)", "Down", id="queue.down", tooltip="Run it later"),

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label
 from genai_tui.session.listing import SessionSummary, list_sessions
 from genai_tui.session.store import SessionError, SessionStore
 from genai_tui.ui.images import ThumbnailCache, show_picture
+from genai_tui.ui.widgets.picture import Picture
 from genai_tui.words import shown_path
 
 
@@ -61,7 +62,7 @@ class SessionPicker(ModalScreen[str | None]):
             yield Label(self._problem or f"Sessions in {shown_path(self._root)}", id="picker-title")
             with Horizontal():
                 yield DataTable(cursor_type="row", zebra_stripes=True)
-                yield self._image_class(None, id="picker-thumb")
+                yield Picture(self._image_class, id="picker-thumb")
             yield Label("enter open · n new · escape cancel", id="picker-help")
 
     def on_mount(self) -> None:

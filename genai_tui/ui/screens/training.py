@@ -43,6 +43,7 @@ from genai_tui.ui.images import show_picture
 from genai_tui.ui.screens.main import NARROW_WIDTH, SHORT_HEIGHT
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.loss_plot import LossPlot
+from genai_tui.ui.widgets.picture import Picture
 from genai_tui.ui.widgets.preview import tile
 from genai_tui.ui.widgets.train_form import TrainForm
 from genai_tui.ui.workspace import Workspace
@@ -140,7 +141,7 @@ class TrainingScreen(Screen[None]):
                 yield LossPlot(id="loss-plot")
                 yield Label("idle", id="train-progress")
                 with Horizontal(id="train-samples-row"):
-                    yield self._image_class(None, id="train-samples")
+                    yield Picture(self._image_class, id="train-samples")
                     yield Label("samples appear after each validation round", id="samples-caption")
                 yield LogPanel(id="train-log")
         yield Footer()

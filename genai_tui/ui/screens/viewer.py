@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static
 from genai_tui import words
 from genai_tui.ui.images import show_picture
 from genai_tui.ui.screens.dialogs import ConfirmDialog
+from genai_tui.ui.widgets.picture import Picture
 
 if TYPE_CHECKING:
     from genai_tui.session.models import ImageRecord
@@ -95,7 +96,7 @@ class ViewerScreen(Screen[ViewerChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield self._image_class(None, id="viewer-image")
+            yield Picture(self._image_class, id="viewer-image")
             with VerticalScroll():
                 yield Static(id="viewer-info")
         yield Footer()

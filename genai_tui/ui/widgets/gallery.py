@@ -20,6 +20,7 @@ from textual.widgets import Label
 
 from genai_tui.ui.images import ThumbnailCache, show_picture
 from genai_tui.ui.widgets.gallery_order import GalleryOrder
+from genai_tui.ui.widgets.picture import Picture
 
 if TYPE_CHECKING:
     from genai_tui.session.models import ImageRecord
@@ -52,7 +53,7 @@ class Slot(Vertical):
         self._text = ""
 
     def compose(self) -> ComposeResult:
-        yield self._image_class(None, classes="thumb")
+        yield Picture(self._image_class, classes="thumb")
         yield Label("")
 
     def show(self, file: str, thumbnail: Any, text: str) -> None:

@@ -11,20 +11,44 @@ from textual.containers import Center, Vertical
 from textual.widgets import Label, ProgressBar
 
 from genai_tui.ui.images import show_picture
+from genai_tui.ui.widgets.picture import Picture
 
 PREVIEW_INTERVAL = 0.15
 """Seconds between preview redraws: each one resends pixels, which is dear over SSH."""
 
 
+PREVIEW_PIXELS = 256
+"""Longest side of a preview frame as sent to the terminal: about a pane's width in pixels;
+more would only cost bandwidth over SSH."""
+
+
 def tile(images: list[Image.Image], size: int = 64) -> Image.Image:
-    """Lay a batch out side by side (up to 4 a row), each scaled to `size` with hard edges."""
+    """Lay a batch out side by side (up to 4 a row) in cells of the batch's shape, the longer
+    side `size` pixels: small images blown up with hard edges, large ones scaled down smoothly."""
+    width, height = images[0].size
+    if width >= height:
+        cell = (size, max(1, round(size * height / width)))
+    else:
+        cell = (max(1, round(size * width / height)), size)
     columns = min(4, len(images))
     rows = (len(images) + columns - 1) // columns
-    sheet = Image.new("RGB", (columns * size, rows * size), "black")
+    sheet = Image.new("RGB", (columns * cell[0], rows * cell[1]), "black")
     for index, image in enumerate(images):
-        cell = image.convert("RGB").resize((size, size), Image.Resampling.NEAREST)
-        sheet.paste(cell, ((index % columns) * size, (index // columns) * size))
+        blow_up = image.width <= cell[0] and image.height <= cell[1]
+        resample = Image.Resampling.NEAREST if blow_up else Image.Resampling.LANCZOS
+        sheet.paste(
+            image.convert("RGB").resize(cell, resample),
+            ((index % columns) * cell[0], (index // columns) * cell[1]),
+        )
     return sheet
+
+
+def frame_side(frames: tuple[Image.Image, ...]) -> int:
+    """The cell side a batch of preview frames is tiled at: their own, at least 64 pixels, and
+    no more than keeps a row of them within PREVIEW_PIXELS."""
+    longest = max(max(frame.size) for frame in frames)
+    row = max(64, PREVIEW_PIXELS // min(4, len(frames)))
+    return min(row, max(64, longest))
 
 
 class PreviewPane(Vertical):
@@ -47,15 +71,24 @@ class PreviewPane(Vertical):
         self.reset_progress()
 
     def compose(self) -> ComposeResult:
-        yield self._image_class(None, id="preview-image")
+        yield Picture(self._image_class, id="preview-image")
         with Center():
             yield ProgressBar(total=100, show_eta=False, id="preview-progress")
         yield Label("idle", id="preview-status")
 
     def show_step(
-        self, step: int, total: int, rate: float, previews: tuple[Image.Image, ...]
+        self,
+        step: int,
+        total: int,
+        rate: float,
+        previews: tuple[Image.Image, ...],
+        label: str = "",
     ) -> None:
-        """A step finished: move the bar and, at most every PREVIEW_INTERVAL, redraw."""
+        """A step finished: move the bar and, at most every PREVIEW_INTERVAL, redraw.
+
+        `label` says how the previews are made ("preview: VAE decode (auto)")."""
+        if label:
+            self.border_subtitle = label
         bar = self.query_one(ProgressBar)
         bar.display = True
         bar.update(total=total, progress=step)
@@ -64,12 +97,17 @@ class PreviewPane(Vertical):
         now = time.monotonic()
         if previews and (now - self._last_draw >= PREVIEW_INTERVAL or step == total):
             self._last_draw = now
-            show_picture(self.query_one("#preview-image"), tile(list(previews)))
+            sheet = tile(list(previews), frame_side(previews))
+            show_picture(self.query_one("#preview-image"), sheet)
 
     def show_image(self, image: Image.Image, caption: str) -> None:
         """Show a finished image."""
         show_picture(self.query_one("#preview-image"), image)
         self.query_one("#preview-status", Label).update(caption)
+
+    def show_mode(self, label: str) -> None:
+        """Say how the next previews will be made ("preview: auto")."""
+        self.border_subtitle = label
 
     def show_status(self, text: str) -> None:
         """A one-line state: loading, cancelled, failed, idle."""

@@ -1,0 +1,77 @@
+"""A picture drawn at its own aspect ratio, as large as its box allows, centred in it.
+
+textual-image draws a picture over its widget's whole box, whatever the picture's shape: a square
+image in a tall pane came out tall. Picture holds the textual-image widget and gives it the
+box of whole cells that has the picture's shape (ui/images.fit_cells), again whenever its own
+size or the picture changes. The same for Kitty, Sixel, half-cell and Unicode drawing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.css.query import NoMatches
+from textual.widget import Widget
+
+from genai_tui.ui.images import cell_pixels, fit_cells
+
+
+class Picture(Container):
+    """An image at its own aspect ratio, centred; set `image` to show another (None: nothing)."""
+
+    DEFAULT_CSS = """
+    Picture { align: center middle; }
+    """
+
+    def __init__(
+        self, image_class: Any, *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._image_class = image_class
+        self._picture: Image.Image | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self._image_class(None, classes="picture-view")
+
+    @property
+    def image(self) -> Image.Image | None:
+        """The picture shown."""
+        return self._picture
+
+    @image.setter
+    def image(self, picture: Image.Image | None) -> None:
+        self._picture = picture
+        view = self._view()
+        if view is not None:
+            self._fit(view)
+            view.image = picture  # type: ignore[attr-defined]
+
+    @property
+    def drawn_cells(self) -> tuple[int, int]:
+        """(columns, rows) the picture is drawn over; (0, 0) with none."""
+        view = self._view()
+        return (view.size.width, view.size.height) if view and self._picture else (0, 0)
+
+    def on_mount(self) -> None:
+        self.image = self._picture
+
+    def on_resize(self) -> None:
+        view = self._view()
+        if view is not None:
+            self._fit(view)
+
+    def _view(self) -> Widget | None:
+        try:
+            return self.query_one(".picture-view")
+        except NoMatches:
+            return None  # not composed yet: on_mount shows the picture
+
+    def _fit(self, view: Widget) -> None:
+        box = (self.content_size.width, self.content_size.height)
+        size = self._picture.size if self._picture is not None else (0, 0)
+        columns, rows = fit_cells(size, box, cell_pixels())
+        view.styles.width = columns
+        view.styles.height = rows
