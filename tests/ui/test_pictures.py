@@ -82,7 +82,7 @@ async def make_one(pilot: Pilot[None], width: int, height: int) -> None:
     app.query_one("#score", Checkbox).value = False
     await pilot.press("ctrl+g")
     gallery = app.query_one(Gallery)
-    await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.worker.busy)  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.jobs.busy)  # type: ignore[attr-defined]
     await pilot.pause(0.2)
 
 
