@@ -23,6 +23,13 @@ def _private_cache(
     monkeypatch.setenv("GENAI_TUI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
+@pytest.fixture(autouse=True)
+def _jobs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run their jobs in the test's process unless a test asks for the daemon
+    (tests/daemon/ do: they start daemons of their own, with private sockets)."""
+    monkeypatch.setenv("GENAI_TUI_IN_PROCESS", "1")
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny SD pipeline saved in diffusers format, made once per test run."""

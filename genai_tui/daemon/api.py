@@ -68,6 +68,9 @@ class JobsClient(Protocol):
     def info(self, job_id: str) -> JobInfo | None:
         """What is known of a job whose events arrive here."""
 
+    def unfinished(self) -> list[JobInfo]:
+        """The jobs submitted here that have not ended."""
+
     def list_jobs(self, limit: int = 200) -> list[JobInfo]:
         """Running, queued and recent jobs (every session's)."""
 

@@ -83,6 +83,13 @@ class DaemonClient:
             try:
                 hello = {"op": "hello", "version": PROTOCOL_VERSION, "client": self._client}
                 welcome = self._request(hello)
+            except DaemonError as error:
+                if not error.idle_other_version or attempt + 1 == CONNECT_ATTEMPTS:
+                    raise
+                # An idle daemon of another genai-tui version: nothing runs, so it is
+                # replaced by one of this version (its queued jobs stay in the queue).
+                self._replace_idle_daemon()
+                continue
             except DaemonUnavailable:
                 # A daemon killed a moment ago can still take a connection while the kernel
                 # tears it down; the next try finds the socket dead and starts a new one.
@@ -95,6 +102,17 @@ class DaemonClient:
             if self._watch_all:
                 self._request({"op": "subscribe", "jobs": None})
             return
+
+    def _replace_idle_daemon(self) -> None:
+        from genai_tui.daemon.paths import socket_path
+
+        with contextlib.suppress(OSError), self._lock:
+            if self._sock is not None:
+                self._sock.sendall(encode({"op": "stop"}))
+        self.stop()
+        deadline = time.monotonic() + 10
+        while socket_path(self.root).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _read(self, sock: socket.socket) -> None:
         with contextlib.suppress(OSError), sock.makefile("rb") as stream:
@@ -164,7 +182,10 @@ class DaemonClient:
             self._waiting.pop(ref, None)
         reply = slot[0]
         if reply.get("op") == "error":
-            raise DaemonError(str(reply.get("error", "refused")), _hint(reply))
+            idle_other = "version" in reply and not reply.get("busy")
+            raise DaemonError(
+                str(reply.get("error", "refused")), _hint(reply), idle_other_version=idle_other
+            )
         return reply
 
     # -- jobs -----------------------------------------------------------------------------------
@@ -196,6 +217,10 @@ class DaemonClient:
     def info(self, job_id: str) -> JobInfo | None:
         """What the daemon said about a job whose events come here."""
         return self._infos.get(job_id)
+
+    def unfinished(self) -> list[JobInfo]:
+        """The jobs submitted here that have not ended (they go on in the daemon)."""
+        return [info for job_id in self._open if (info := self._infos.get(job_id)) is not None]
 
     def list_jobs(self, limit: int = 200) -> list[JobInfo]:
         """Running, queued and recent jobs of every session."""

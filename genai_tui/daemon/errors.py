@@ -14,6 +14,8 @@ class DaemonUnavailable(Exception):
 class DaemonError(Exception):
     """The daemon refused a request; str() is its one line, `hint` what to do."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, idle_other_version: bool = False) -> None:
         super().__init__(message)
         self.hint = hint
+        self.idle_other_version = idle_other_version
+        """The daemon speaks another protocol version and runs no job: safe to replace."""

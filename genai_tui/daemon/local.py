@@ -97,6 +97,11 @@ class InProcessJobs:
         """What is known of a job submitted here."""
         return self._infos.get(job_id)
 
+    def unfinished(self) -> list[JobInfo]:
+        """The jobs submitted here that have not ended (they stop with this process)."""
+        with self._lock:
+            return [info for info in self._infos.values() if not info.ended]
+
     def list_jobs(self, limit: int = 200) -> list[JobInfo]:
         """This process's jobs: running, queued, then the ended ones newest first."""
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -69,6 +70,8 @@ class GenaiApp(App[None]):
         )
         """The daemon's jobs (they outlive this app), or a worker thread here (--in-process)."""
         self.workspace = Workspace(options, self.jobs)
+        self.going_on: list[str] = []
+        """Jobs left running in the daemon when the app ended (said after it has)."""
         self.main_screen = MainScreen(self.workspace, self.image_class)
 
     def get_default_screen(self) -> MainScreen:
@@ -242,12 +245,16 @@ class GenaiApp(App[None]):
                 loop.add_signal_handler(number, self._on_hangup)
 
     def _on_hangup(self) -> None:
-        self.main_screen.save_now()
-        self.jobs.stop()
-        self.exit()
+        self._leave()
 
     async def action_quit(self) -> None:
+        self._leave()
+
+    def _leave(self) -> None:
+        """Save, let go of the jobs (the daemon's go on, and are named), and end."""
         self.main_screen.save_now()
+        if self.jobs.leaves_jobs_running:
+            self.going_on = [job.title for job in self.jobs.unfinished()]
         self.jobs.stop()
         self.exit()
 
@@ -264,4 +271,9 @@ def run_app(options: AppOptions) -> None:
 
     # Only "auto" asks the terminal; a named mode asks nothing (and eats no typed keys).
     facts = ask() if options.images == "auto" else look()
-    GenaiApp(options, facts).run()
+    app = GenaiApp(options, facts)
+    app.run()
+    if app.going_on:
+        jobs = "; ".join(app.going_on)
+        print(f"genai-tui: still running in the daemon: {jobs} (`genai-tui jobs` lists them;"
+              " `genai-tui` shows them again)", file=sys.stderr)  # fmt: skip

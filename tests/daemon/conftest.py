@@ -65,10 +65,9 @@ def kill_daemon(root: Path) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def threaded_daemon(root: Path) -> Iterator[Daemon]:
+def serve_in_thread(root: Path, devices: list[str]) -> Iterator[Daemon]:
     """A daemon serving `root` from a thread of this process (no torch import to wait for)."""
-    daemon = Daemon(root, socket_path(root), ["auto"], idle_seconds=600)
+    daemon = Daemon(root, socket_path(root), devices, idle_seconds=600)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(daemon.run(),), daemon=True)
     thread.start()
@@ -80,3 +79,15 @@ def threaded_daemon(root: Path) -> Iterator[Daemon]:
     yield daemon
     loop.call_soon_threadsafe(daemon.stop)
     thread.join(30)
+
+
+@pytest.fixture
+def threaded_daemon(root: Path) -> Iterator[Daemon]:
+    """One worker, on the machine's best device."""
+    yield from serve_in_thread(root, ["auto"])
+
+
+@pytest.fixture
+def two_worker_daemon(root: Path) -> Iterator[Daemon]:
+    """Two workers on the CPU, as a server with two GPUs would have."""
+    yield from serve_in_thread(root, ["cpu", "cpu#2"])

@@ -23,6 +23,7 @@ from genai_tui.daemon.server import Daemon
 from genai_tui.engine.params import GenerateParams
 from genai_tui.jobs.events import (
     ImageReady,
+    JobCancelled,
     JobFailed,
     JobFinished,
     JobStarted,
@@ -240,3 +241,51 @@ def test_the_daemon_leaves_when_idle_and_frees_its_socket(
     assert pid is not None
     wait_until(lambda: not alive(pid), 30)
     assert not socket_path(root).exists()
+
+
+def test_two_workers_run_two_jobs_at_once_and_a_pinned_job_waits_for_its_own(
+    root: Path, tiny_model_dir: Path, two_worker_daemon: Daemon
+) -> None:
+    from dataclasses import replace
+
+    from genai_tui.engine.params import LoadOptions
+
+    recorder = Recorder()
+    client = DaemonClient(root, recorder)
+    client.start()
+    long_a, long_b = generate(root, tiny_model_dir, 400), generate(root, tiny_model_dir, 400)
+    client.submit(long_a)
+    client.submit(long_b)
+    wait_until(lambda: recorder.of(long_a.id, Progress) and recorder.of(long_b.id, Progress), 120)
+    running = {i.id: i.device for i in client.list_jobs() if i.state == "running"}
+    assert set(running) == {long_a.id, long_b.id} and set(running.values()) == {"cpu", "cpu#2"}
+    pinned = replace(generate(root, tiny_model_dir), load=LoadOptions(device="cpu#2"))
+    client.submit(pinned)
+    assert isinstance(recorder.wait_end(pinned.id), JobFinished)
+    info = {i.id: i for i in client.list_jobs()}
+    assert info[pinned.id].device == "cpu#2"
+    # It waited for "its" worker: it started after the job that worker ran had ended.
+    ran_there = long_a.id if running[long_a.id] == "cpu#2" else long_b.id
+    assert info[pinned.id].started >= info[ran_there].finished  # type: ignore[operator]
+    client.stop()
+
+
+def test_queued_jobs_can_be_moved_and_cancelled(
+    root: Path, tiny_model_dir: Path, threaded_daemon: Daemon
+) -> None:
+    recorder = Recorder()
+    client = DaemonClient(root, recorder)
+    client.start()
+    busy = generate(root, tiny_model_dir, 300)
+    first, second, third = (generate(root, tiny_model_dir) for _ in range(3))
+    for job in (busy, first, second, third):
+        client.submit(job)
+    wait_until(lambda: recorder.of(busy.id, Progress), 120)
+    assert client.move(third.id, -1)  # third before second
+    assert client.cancel(first.id)
+    assert isinstance(recorder.wait_end(first.id), JobCancelled)
+    for job in (busy, second, third):
+        assert isinstance(recorder.wait_end(job.id), JobFinished)
+    started = [e.job_id for e in recorder.events if isinstance(e, JobStarted)]
+    assert started == [busy.id, third.id, second.id]
+    client.stop()
