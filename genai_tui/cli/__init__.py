@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from genai_tui import __version__
-from genai_tui.cli.options import ExitCode, OneLineParser, add_load_options, add_session_options
+from genai_tui.cli.options import OneLineParser, add_load_options, add_session_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +96,6 @@ def run_tui(args: argparse.Namespace) -> int:
             load=load_options(args),
         )
     )
-    return ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

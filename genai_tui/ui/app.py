@@ -9,24 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-from typing import ClassVar
+import contextvars
+import time
+from typing import ClassVar, NoReturn
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from genai_tui.jobs.events import Event
 from genai_tui.ui.images import image_widget_class
+from genai_tui.ui.leaving import (
+    QUIT,
+    WORKER_GRACE,
+    ExitWatchdog,
+    end_process,
+    install_exit_signals,
+)
 from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.main import MainScreen
 from genai_tui.ui.screens.session_picker import SessionPicker
+from genai_tui.ui.terminal import TerminalDriver
 from genai_tui.ui.workspace import AppOptions, Workspace
 
 __all__ = ["AppOptions", "GenaiApp", "run_app"]
 
 TRAINING_SCREEN = "training"
 """The name the training screen is installed under (once, so a run's curve survives)."""
+
+TERMINAL_CHECK_SECONDS = 0.5
+"""How often the app looks whether its terminal hung up (when no SIGHUP came and nothing was
+written to find out)."""
 
 
 class GenaiApp(App[None]):
@@ -45,11 +58,18 @@ class GenaiApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
-    def __init__(self, options: AppOptions) -> None:
-        super().__init__()
+    def __init__(self, options: AppOptions, watchdog: ExitWatchdog | None = None) -> None:
+        """`watchdog`: the real process passes one, armed at every way out (tests run without)."""
+        super().__init__(driver_class=TerminalDriver)
         from genai_tui.jobs.worker import Worker
 
         self.options = options
+        self._watchdog = watchdog
+        self._exit_code = QUIT
+        self._exit_requested: float | None = None
+        self._left = False
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._leaving_context: contextvars.Context | None = None
         self.image_class = image_widget_class(options.images)
         self.worker = Worker(self._from_worker)
         self.workspace = Workspace(options, self.worker)
@@ -59,7 +79,12 @@ class GenaiApp(App[None]):
         return self.main_screen
 
     def on_mount(self) -> None:
-        self._install_signal_handlers()
+        # What a signal handler schedules the way out on, in the app's own context.
+        self._leaving_context = contextvars.copy_context()
+        self._event_loop = asyncio.get_running_loop()
+        if self._exit_requested is not None:  # a signal came before the loop ran
+            self._schedule_leave()
+        self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
 
     def on_main_screen_ready(self) -> None:
         """The first frame is up: open the session and start loading the model."""
@@ -158,31 +183,69 @@ class GenaiApp(App[None]):
 
     # -- leaving ------------------------------------------------------------------------------
 
-    def _install_signal_handlers(self) -> None:
-        # SIGHUP arrives when the SSH link drops: save first, then leave quietly.
-        loop = asyncio.get_running_loop()
-        for number in (signal.SIGHUP, signal.SIGTERM):
-            # Not possible off the main thread (tests) or where signals don't exist.
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(number, self._on_hangup)
+    def request_exit(self, code: int) -> None:
+        """Leave with `code`: save, stop the worker, end within leaving.EXIT_SECONDS.
 
-    def _on_hangup(self) -> None:
+        Safe from a signal handler and from any thread: it sets attributes, writes to the
+        watchdog's pipe and schedules the rest on the event loop.
+        """
+        if self._exit_requested is not None:
+            return
+        self._exit_requested = time.monotonic()
+        self._exit_code = code
+        if self._watchdog is not None:
+            self._watchdog.arm(code)
+        driver = self._driver
+        if isinstance(driver, TerminalDriver):
+            driver.leaving()  # a stalled terminal must not hold the loop up in a write
+        self._schedule_leave()
+
+    def _schedule_leave(self) -> None:
+        loop = self._event_loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the app is gone
+                loop.call_soon_threadsafe(self._leave, context=self._leaving_context)
+
+    def _leave(self) -> None:
+        if self._left:
+            return
+        self._left = True
         self.main_screen.save_now()
-        self.worker.stop(timeout=2)
-        self.exit()
+        self.worker.stop(timeout=0)  # told now; on_unmount gives it the rest of its grace
+        self.exit(return_code=self._exit_code)
+
+    def _check_terminal(self) -> None:
+        driver = self._driver
+        if isinstance(driver, TerminalDriver):
+            driver.output.probe()  # a hung-up terminal raises SIGHUP here
 
     async def action_quit(self) -> None:
-        self.main_screen.save_now()
-        self.worker.stop(timeout=2)
-        self.exit()
+        self.request_exit(QUIT)
 
     def on_unmount(self) -> None:
         # However the app ends (quit, a signal, a test), nothing typed is lost and the GPU
         # thread does not outlive it.
         self.main_screen.save_now()
-        self.worker.stop(timeout=2)
+        if self._watchdog is not None:  # a way out that did not ask (a crash) is bounded too
+            self._watchdog.arm(self.return_code or 0)
+        self.worker.stop(timeout=self._worker_grace_left())
+
+    def _worker_grace_left(self) -> float:
+        if self._exit_requested is None:
+            return WORKER_GRACE
+        return max(0.0, WORKER_GRACE - (time.monotonic() - self._exit_requested))
 
 
-def run_app(options: AppOptions) -> None:
-    """Run the TUI until the user quits."""
-    GenaiApp(options).run()
+def run_app(options: AppOptions) -> NoReturn:
+    """Run the TUI until the user quits, a signal comes or the terminal goes, then end the
+    process with the app's exit code (0, or 128 + the signal)."""
+    app = GenaiApp(options, ExitWatchdog().start())
+    restore_signals = install_exit_signals(app.request_exit)
+    try:
+        app.run()
+    finally:
+        restore_signals()
+    # Not through the interpreter's finalisation: with torch loaded it took 2.5 s once here,
+    # and a worker still inside a step could hold it longer. Everything the user made is on
+    # disk already (see leaving.py).
+    end_process(app.return_code or 0)
