@@ -39,7 +39,7 @@ MORE = b" on blue"
 
 
 def one_round(code: Path, root: Path, name: str, how: str, job: str, cap: float) -> dict:
-    make_session(root, name)
+    make_session(root, name, {"steps": 150})  # the demo model's own size: a step is quick
     app = PtyApp.start(
         root, "--model", "demo", "--session", name, "--images", "halfcell", code=code
     )

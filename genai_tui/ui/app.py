@@ -210,9 +210,11 @@ class GenaiApp(App[None]):
         if self._left:
             return
         self._left = True
-        self.main_screen.save_now()
-        self.worker.stop(timeout=0)  # told now; on_unmount gives it the rest of its grace
-        self.exit(return_code=self._exit_code)
+        try:
+            self.main_screen.save_now()
+            self.worker.stop(timeout=0)  # told now; on_unmount gives it the rest of its grace
+        finally:
+            self.exit(return_code=self._exit_code)
 
     def _check_terminal(self) -> None:
         driver = self._driver

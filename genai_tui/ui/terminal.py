@@ -156,16 +156,19 @@ class TerminalDriver(LinuxDriver):
     ) -> None:
         super().__init__(app, debug=debug, mouse=mouse, size=size)
         self._suspended = False
+        self._app_leaving = False
         self.output = TerminalOutput.open(sys.__stderr__ or sys.stderr)
         # What Textual's writer thread writes to (it uses write, flush and fileno).
         self._file = cast("Any", self.output)
 
     def leaving(self) -> None:
         """The app is leaving (safe in a signal handler): stop waiting on a stalled terminal."""
+        self._app_leaving = True
         self.output.leave()
 
     def start_application_mode(self) -> None:
-        self.output.stay()
+        if not self._app_leaving:  # back from ctrl+z: the terminal gets all again
+            self.output.stay()
         super().start_application_mode()  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
@@ -179,7 +182,8 @@ class TerminalDriver(LinuxDriver):
         super()._sigtstp_application(*args)
 
     def _sigcont_application(self, *args: object) -> None:
-        # Only a return from our own suspension: a hang-up sends SIGCONT too.
-        if self._suspended:
+        # Only a return from our own suspension (a hang-up sends SIGCONT too), and only to a
+        # terminal still there (a hang-up while suspended sends both).
+        if self._suspended and self.output.probe():
             self._suspended = False
             super()._sigcont_application(*args)

@@ -2,9 +2,10 @@
 
 Issue 11: closing the terminal mid-job left the process hung for good (finding 7), and SIGHUP
 took 6.7 s (finding 18). Each test starts `genai-tui` on a pseudo-terminal with the tiny model,
-starts a 150-step generation of eight images, types more of the prompt while it runs (too recently for the
-editor's own save timer), ends the session one way and checks what a user would: the process is
-gone within EXIT_SECONDS, with the shell's exit code, and the session holds all it typed.
+starts a long generation (tests/fixtures/pty_app.py LONG_RUN), types more of the prompt while it
+runs (too recently for the editor's own save timer), ends the session one way and checks what a
+user would: the process is gone within EXIT_SECONDS, with the shell's exit code, and the session
+holds all it typed.
 """
 
 from __future__ import annotations
