@@ -64,15 +64,14 @@ def one_round(code: Path, root: Path, name: str, how: str, job: str, cap: float)
         seconds = app.wait_gone(since, cap)
     finally:
         app.kill()
-    expected = "" if job == "train" else (PROMPT + MORE).decode()
-    kept = job == "train" or saved_prompt(root, name) == expected
+    kept = None if job == "train" else saved_prompt(root, name) == (PROMPT + MORE).decode()
     return {"seconds": seconds, "kept": kept, "code": app.exit_code}
 
 
 def report(label: str, rounds: list[dict], cap: float) -> None:
     times = sorted(r["seconds"] for r in rounds if r["seconds"] is not None)
     outlived = sum(r["seconds"] is None for r in rounds)
-    kept = sum(r["kept"] for r in rounds)
+    kept = "-" if rounds[0]["kept"] is None else sum(r["kept"] for r in rounds)
     codes = sorted({str(r["code"]) for r in rounds if r["seconds"] is not None})
     line = f"{label}: {len(rounds)} rounds, outlived the terminal (> {cap:g} s): {outlived}"
     if times:
