@@ -112,7 +112,8 @@ def run_tui(args: argparse.Namespace) -> int:
         fail(str(error), error.hint)
     except (BadInput, ModelError) as error:
         fail(str(error), error.hint)
-    # Imported here: textual-image asks the terminal about graphics before the app starts.
+    # Imported here: a subcommand needs none of the UI.
+    from genai_tui.cli.options import in_process
     from genai_tui.ui.app import AppOptions, run_app
 
     run_app(
@@ -124,9 +125,9 @@ def run_tui(args: argparse.Namespace) -> int:
             preview=args.preview,
             clip=clip,
             load=load_options(args),
+            in_process=in_process(args),
         )
     )
-    return ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -81,8 +81,8 @@ class JobsClient(Protocol):
         """Queue a failed, cancelled or interrupted job again (a training one from its last
         checkpoint); the new job's id, or None when it cannot be."""
 
-    def stop(self) -> None:
-        """Let go: in-process jobs stop; the daemon's go on."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """Let go: in-process jobs stop (waiting up to `timeout`); the daemon's go on."""
 
     @property
     def leaves_jobs_running(self) -> bool:

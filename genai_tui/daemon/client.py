@@ -251,8 +251,8 @@ class DaemonClient:
         """Ask the daemon to leave now (running jobs are cancelled, queued ones kept)."""
         self._request({"op": "stop"})
 
-    def stop(self) -> None:
-        """Let go of the daemon; its jobs go on."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """Let go of the daemon; its jobs go on (`timeout`: nothing to wait for here)."""
         with self._lock:
             sock, self._sock = self._sock, None
         if sock is not None:

@@ -118,6 +118,6 @@ class InProcessJobs:
         """Not kept here: an in-process job is gone once it ended."""
         return None
 
-    def stop(self) -> None:
-        """Cancel what runs, drop what waits, end the thread."""
-        self.worker.stop(timeout=2)
+    def stop(self, timeout: float = 2.0) -> None:
+        """Cancel what runs, drop what waits, end the thread (waiting up to `timeout`)."""
+        self.worker.stop(timeout=timeout)

@@ -79,7 +79,8 @@ class Worker:
             return True
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Cancel what runs, drop what waits, and end the thread."""
+        """Cancel what runs, drop what waits, and end the thread; waits up to `timeout` for it
+        (0: not at all, the thread ends at the job's next cancel check)."""
         self._exit.set()
         self._current_cancel.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
+import contextvars
 import sys
-from typing import TYPE_CHECKING, ClassVar
+import time
+from typing import TYPE_CHECKING, ClassVar, NoReturn
 
 from textual import work
 from textual.app import App
@@ -20,9 +21,17 @@ from textual.binding import Binding, BindingType
 from genai_tui.jobs.events import Event
 from genai_tui.ui.graphics import TerminalFacts
 from genai_tui.ui.images import image_widget_class
+from genai_tui.ui.leaving import (
+    QUIT,
+    WORKER_GRACE,
+    ExitWatchdog,
+    end_process,
+    install_exit_signals,
+)
 from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.main import MainScreen
+from genai_tui.ui.terminal import TerminalDriver
 from genai_tui.ui.workspace import AppOptions, Workspace
 
 if TYPE_CHECKING:
@@ -32,6 +41,10 @@ __all__ = ["AppOptions", "GenaiApp", "run_app"]
 
 TRAINING_SCREEN = "training"
 """The name the training screen is installed under (once, so a run's curve survives)."""
+
+TERMINAL_CHECK_SECONDS = 0.5
+"""How often the app looks whether its terminal hung up (when no SIGHUP came and nothing was
+written to find out)."""
 
 
 class GenaiApp(App[None]):
@@ -57,11 +70,23 @@ class GenaiApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
-    def __init__(self, options: AppOptions, terminal: TerminalFacts | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        options: AppOptions,
+        terminal: TerminalFacts | None = None,
+        watchdog: ExitWatchdog | None = None,
+    ) -> None:
+        """`watchdog`: the real process passes one, armed at every way out (tests run without)."""
+        super().__init__(driver_class=TerminalDriver)
         from genai_tui.daemon.jobs import open_jobs
 
         self.options = options
+        self._watchdog = watchdog
+        self._exit_code = QUIT
+        self._exit_requested: float | None = None
+        self._left = False
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._leaving_context: contextvars.Context | None = None
         self.terminal = terminal or TerminalFacts()
         """What the terminal said before the app started (graphics, keys typed meanwhile)."""
         self.image_class = image_widget_class(options.images, self.terminal)
@@ -78,7 +103,12 @@ class GenaiApp(App[None]):
         return self.main_screen
 
     def on_mount(self) -> None:
-        self._install_signal_handlers()
+        # What a signal handler schedules the way out on, in the app's own context.
+        self._leaving_context = contextvars.copy_context()
+        self._event_loop = asyncio.get_running_loop()
+        if self._exit_requested is not None:  # a signal came before the loop ran
+            self._schedule_leave()
+        self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
 
     def on_main_screen_ready(self) -> None:
         """The first frame is up: open the session and start loading the model."""
@@ -236,44 +266,81 @@ class GenaiApp(App[None]):
 
     # -- leaving ------------------------------------------------------------------------------
 
-    def _install_signal_handlers(self) -> None:
-        # SIGHUP arrives when the SSH link drops: save first, then leave quietly.
-        loop = asyncio.get_running_loop()
-        for number in (signal.SIGHUP, signal.SIGTERM):
-            # Not possible off the main thread (tests) or where signals don't exist.
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(number, self._on_hangup)
+    def request_exit(self, code: int) -> None:
+        """Leave with `code`: save, let go of the jobs, end within leaving.EXIT_SECONDS.
 
-    def _on_hangup(self) -> None:
-        self._leave()
+        Safe from a signal handler and from any thread: it sets attributes, writes to the
+        watchdog's pipe and schedules the rest on the event loop.
+        """
+        if self._exit_requested is not None:
+            return
+        self._exit_requested = time.monotonic()
+        self._exit_code = code
+        if self._watchdog is not None:
+            self._watchdog.arm(code)
+        driver = self._driver
+        if isinstance(driver, TerminalDriver):
+            driver.leaving()  # a stalled terminal must not hold the loop up in a write
+        self._schedule_leave()
 
-    async def action_quit(self) -> None:
-        self._leave()
+    def _schedule_leave(self) -> None:
+        loop = self._event_loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the app is gone
+                loop.call_soon_threadsafe(self._leave, context=self._leaving_context)
 
     def _leave(self) -> None:
-        """Save, let go of the jobs (the daemon's go on, and are named), and end."""
-        self.main_screen.save_now()
-        if self.jobs.leaves_jobs_running:
-            self.going_on = [job.title for job in self.jobs.unfinished()]
-        self.jobs.stop()
-        self.exit()
+        if self._left:
+            return
+        self._left = True
+        try:
+            self.main_screen.save_now()
+            if self.jobs.leaves_jobs_running:
+                self.going_on = [job.title for job in self.jobs.unfinished()]
+            self.jobs.stop(timeout=0)  # told now; on_unmount gives it the rest of its grace
+        finally:
+            self.exit(return_code=self._exit_code)
+
+    def _check_terminal(self) -> None:
+        driver = self._driver
+        if isinstance(driver, TerminalDriver):
+            driver.output.probe()  # a hung-up terminal raises SIGHUP here
+
+    async def action_quit(self) -> None:
+        self.request_exit(QUIT)
 
     def on_unmount(self) -> None:
         # However the app ends (quit, a signal, a test), nothing typed is lost and an
         # in-process worker does not outlive it (the daemon's jobs go on: that is its point).
         self.main_screen.save_now()
-        self.jobs.stop()
+        if self._watchdog is not None:  # a way out that did not ask (a crash) is bounded too
+            self._watchdog.arm(self.return_code or 0)
+        self.jobs.stop(timeout=self._worker_grace_left())
+
+    def _worker_grace_left(self) -> float:
+        if self._exit_requested is None:
+            return WORKER_GRACE
+        return max(0.0, WORKER_GRACE - (time.monotonic() - self._exit_requested))
 
 
-def run_app(options: AppOptions) -> None:
-    """Run the TUI until the user quits."""
+def run_app(options: AppOptions) -> NoReturn:
+    """Run the TUI until the user quits, a signal comes or the terminal goes, then end the
+    process with the app's exit code (0, or 128 + the signal)."""
     from genai_tui.ui.graphics import ask, look
 
     # Only "auto" asks the terminal; a named mode asks nothing (and eats no typed keys).
     facts = ask() if options.images == "auto" else look()
-    app = GenaiApp(options, facts)
-    app.run()
+    app = GenaiApp(options, facts, ExitWatchdog().start())
+    restore_signals = install_exit_signals(app.request_exit)
+    try:
+        app.run()
+    finally:
+        restore_signals()
     if app.going_on:
         jobs = "; ".join(app.going_on)
         print(f"genai-tui: still running in the daemon: {jobs} (`genai-tui jobs` lists them;"
-              " `genai-tui` shows them again)", file=sys.stderr)  # fmt: skip
+              " `genai-tui` shows them again)", file=sys.stderr, flush=True)  # fmt: skip
+    # Not through the interpreter's finalisation: with torch loaded it took 2.5 s once here,
+    # and a worker still inside a step could hold it longer. Everything the user made is on
+    # disk already (see leaving.py).
+    end_process(app.return_code or 0)
