@@ -6,6 +6,9 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Commands run their jobs in the test's process unless a test asks for the daemon (tests/daemon
+# start daemons of their own, with private sockets); set here, before any fixture runs.
+os.environ["GENAI_TUI_IN_PROCESS"] = "1"
 
 from pathlib import Path
 
@@ -21,13 +24,6 @@ def _private_cache(
 ) -> None:
     """Keep model-hash caches out of the user's home."""
     monkeypatch.setenv("GENAI_TUI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
-
-
-@pytest.fixture(autouse=True)
-def _jobs_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commands run their jobs in the test's process unless a test asks for the daemon
-    (tests/daemon/ do: they start daemons of their own, with private sockets)."""
-    monkeypatch.setenv("GENAI_TUI_IN_PROCESS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -128,6 +128,7 @@ def run_tui(args: argparse.Namespace) -> int:
             in_process=in_process(args),
         )
     )
+    return ExitCode.OK  # run_app ends the process itself; this is for a stand-in of it
 
 
 if __name__ == "__main__":  # pragma: no cover

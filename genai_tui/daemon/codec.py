@@ -271,6 +271,11 @@ def _from_wire(hint: Any, value: Any, where: str, open_store: OpenStore | None) 
         if len(others) != 1:  # no field has one yet: it would need a tag to tell them apart
             raise TypeError(f"the wire cannot read a {hint}")
         return _from_wire(others[0], value, where, open_store)
+    if origin is typing.Literal:
+        if value not in args:
+            choices = ", ".join(repr(arg) for arg in args)
+            raise WireError(f"{where} must be one of {choices} (got {_shown(value)})")
+        return value
     if origin is tuple:
         if not isinstance(value, list):
             raise WireError(f"{where} must be a JSON array (got {_shown(value)})")

@@ -18,6 +18,9 @@ import pytest
 from genai_tui.daemon.paths import socket_path, state_dir
 from genai_tui.daemon.server import Daemon
 from genai_tui.daemon.spawn import try_connect
+from tests.fixtures.lora_data import single_thread
+
+one_thread = pytest.fixture(scope="module", autouse=True)(single_thread)
 
 
 @pytest.fixture
@@ -26,6 +29,8 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="gt-run-"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
     monkeypatch.setenv("GENAI_TUI_DAEMON_IDLE_MINUTES", "2")  # a forgotten one leaves soon
+    # A spawned daemon and this test process share two cores: one torch thread each.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 

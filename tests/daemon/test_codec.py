@@ -55,6 +55,7 @@ LOAD = LoadOptions(
     vae_tiling=True,
     cpu_offload=True,
     single_file_config="/models/sd15-config",
+    taesd="/models/taesd",
 )
 TRAIN = TrainParams(
     rank=16,
@@ -89,7 +90,16 @@ TRAIN = TrainParams(
 def sample_jobs(store: SessionStore) -> list[Job]:
     return [
         GenerateJob(
-            PARAMS, "runwayml/stable-diffusion-v1-5", store, LOAD, "gen1", False, "clip-b32", 8, 2
+            PARAMS,
+            "runwayml/stable-diffusion-v1-5",
+            store,
+            LOAD,
+            "gen1",
+            False,
+            "clip-b32",
+            8,
+            2,
+            "vae",
         ),
         LoadModelJob("/models/sd15.safetensors", LOAD, "load1"),
         ScoreJob(store, "a red circle", "clip-l14", ("images/0001-1.png",), 4, "score1"),

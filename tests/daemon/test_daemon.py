@@ -276,7 +276,7 @@ def test_queued_jobs_can_be_moved_and_cancelled(
     recorder = Recorder()
     client = DaemonClient(root, recorder)
     client.start()
-    busy = generate(root, tiny_model_dir, 300)
+    busy = generate(root, tiny_model_dir, 60)
     first, second, third = (generate(root, tiny_model_dir) for _ in range(3))
     for job in (busy, first, second, third):
         client.submit(job)
@@ -285,7 +285,7 @@ def test_queued_jobs_can_be_moved_and_cancelled(
     assert client.cancel(first.id)
     assert isinstance(recorder.wait_end(first.id), JobCancelled)
     for job in (busy, second, third):
-        assert isinstance(recorder.wait_end(job.id), JobFinished)
+        assert isinstance(recorder.wait_end(job.id, 300), JobFinished)
     started = [e.job_id for e in recorder.events if isinstance(e, JobStarted)]
     assert started == [busy.id, third.id, second.id]
     client.stop()

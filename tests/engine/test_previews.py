@@ -15,10 +15,10 @@ import genai_tui.engine.generate as generate_module
 import genai_tui.engine.previewer as previewer_module
 from genai_tui.engine.denoised import CleanLatents
 from genai_tui.engine.errors import BadInput, ModelError
-from genai_tui.engine.generate import PREVIEW_INTERVAL, StepInfo, generate
+from genai_tui.engine.generate import StepInfo, generate
 from genai_tui.engine.models import LoadedModel, load_model
 from genai_tui.engine.params import GenerateParams, LoadOptions
-from genai_tui.engine.previewer import PREVIEW_BUDGET, Previewer
+from genai_tui.engine.previewer import Previewer
 from genai_tui.engine.schedulers import SAMPLER_NAMES, build_scheduler
 from genai_tui.engine.taesd import TAESD_REPO, find_taesd
 from tests.fixtures.tiny_taesd import make_tiny_taesd
@@ -74,13 +74,17 @@ def test_demo_latent_preview_at_80_percent_is_not(demo_model: LoadedModel) -> No
         assert at_80_percent(demo_model, prompt, seed, "latent", "DPM++ 2M Karras") > RECOGNISABLE
 
 
-def test_auto_decodes_on_the_demo_model_as_it_costs_little(demo_model: LoadedModel) -> None:
+def test_auto_decodes_on_the_demo_model_as_it_costs_little(
+    demo_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a frame costs is the machine's (bench/preview_modes.py measures it); given a cheap
+    one, as the demo model's is on an idle CPU, auto shows the VAE's decode of the image."""
+    monkeypatch.setattr(Previewer, "vae_frame_seconds", lambda _self: 0.001)
+    monkeypatch.setattr(Previewer, "_too_dear", lambda _self, _step: False)  # a busy machine
     seen: list[StepInfo] = []
     generate(demo_model, GenerateParams("a red circle", steps=10, seed=1), seen.append)
     assert {(info.preview_mode, info.preview_note) for info in seen} == {("vae", "auto")}
     assert seen[-1].previews[0].size == (32, 32)
-    cost = demo_model.previews.vae_seconds[(1, 8, 8)]
-    assert 0 < cost <= PREVIEW_BUDGET * PREVIEW_INTERVAL
 
 
 def test_a_mode_that_does_not_fit_says_so_and_shows_the_latents(demo_model: LoadedModel) -> None:
@@ -160,6 +164,7 @@ def test_auto_takes_taesd_where_a_decode_is_dear_and_taesd_is_here(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dear_vae(monkeypatch)
+    monkeypatch.setattr(Previewer, "_too_dear", lambda _self, _step: False)  # a busy machine
     folder = make_tiny_taesd(tmp_path / "taesd")
     model = load_model(str(tiny_model_dir), LoadOptions(taesd=str(folder)))
     seen: list[StepInfo] = []

@@ -1,0 +1,166 @@
+"""The daemon against the in-process worker, each pair measured in one run.
+
+    python bench/daemon_bench.py stream [--runs 5] [--steps 150]
+    python bench/daemon_bench.py warm [--runs 3]
+    python bench/daemon_bench.py keys [--keys 40]
+
+stream: a --steps generation on the demo model through a warm daemon against the same job on an
+        in-process worker, alternating: median wall time from submit to JobFinished, their
+        ratio (goal <= 1.02), and whether every run delivered its final preview and its end.
+warm:   `genai-tui generate` from process start to its first denoising step (seen on its
+        terminal), with a warm daemon against a cold `--in-process` run (goal: warm <= 25 %).
+keys:   key-to-screen latency in the TUI while a generation runs, daemon against in-process,
+        p50 and p95, and each against the same keys while idle (goal: daemon busy p95 <= 1.2x
+        idle p95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ui_responsiveness import ROOT, drain, read_until, spawn_command, stop
+
+from genai_tui.daemon.client import DaemonClient
+from genai_tui.daemon.local import InProcessJobs
+from genai_tui.engine.params import GenerateParams
+from genai_tui.jobs.events import Event, JobFinished, Progress
+from genai_tui.jobs.specs import GenerateJob
+from genai_tui.session.store import SessionStore
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def stream(runs: int, steps: int, root: Path) -> None:
+    seen: list[Event] = []
+    daemon = DaemonClient(root, seen.append, watch_all=False)
+    daemon.start()
+    local = InProcessJobs(root, seen.append)
+    local.start()
+    store = SessionStore.open(root, "bench")
+
+    def one(jobs: DaemonClient | InProcessJobs) -> tuple[float, bool]:
+        params = GenerateParams("a red circle on a white background", steps=steps, seed=1)
+        job = GenerateJob(params, "demo", store, score=False, preview="latent")
+        started = time.perf_counter()
+        jobs.submit(job)
+        while not any(isinstance(e, JobFinished) and e.job_id == job.id for e in seen):
+            time.sleep(0.002)
+        elapsed = time.perf_counter() - started
+        last = [e for e in seen if isinstance(e, Progress) and e.job_id == job.id][-1:]
+        return elapsed, bool(last and last[0].step == steps and last[0].previews)
+
+    one(daemon), one(local)  # each loads the demo model once first: not counted
+    times: dict[str, list[float]] = {"daemon": [], "in-process": []}
+    whole: dict[str, int] = {"daemon": 0, "in-process": 0}
+    for _ in range(runs):
+        for name, jobs in (("daemon", daemon), ("in-process", local)):
+            elapsed, complete = one(jobs)
+            times[name].append(elapsed)
+            whole[name] += complete
+    daemon.stop()
+    local.stop()
+    d, i = statistics.median(times["daemon"]), statistics.median(times["in-process"])
+    print(f"{steps}-step generation, median of {runs}: daemon {d:.3f} s, in-process {i:.3f} s")
+    print(f"ratio daemon / in-process: {d / i:.3f} (goal <= 1.02)")
+    for name, count in whole.items():
+        print(f"  {name}: final preview and end delivered in {count} of {runs} runs")
+
+
+def warm(runs: int, root: Path) -> None:
+    command = [sys.executable, "-m", "genai_tui.cli", "generate", "a red circle on a white"
+               " background", "--model", "demo", "--steps", "25", "--sessions-dir", str(root),
+               "--no-score"]  # fmt: skip
+    client = DaemonClient(root, watch_all=False)
+    client.start()  # the daemon runs, and (after the first generate) holds the demo model
+    pid, fd, _ = spawn_command(command)
+    read_until(fd, b"image(s) in", 300)
+    stop(pid, fd)
+    results: dict[str, list[float]] = {"warm daemon": [], "cold in-process": []}
+    for _ in range(runs):
+        for name, extra in (("warm daemon", []), ("cold in-process", ["--in-process"])):
+            pid, fd, started = spawn_command([*command, *extra])
+            seen, _ = read_until(fd, b"denoising", 300)
+            results[name].append(seen - started)
+            read_until(fd, b"image(s) in", 300)
+            stop(pid, fd)
+    client.stop()
+    w, c = (statistics.median(results[k]) for k in ("warm daemon", "cold in-process"))
+    print(f"start to first denoising step, median of {runs}: warm daemon {w:.2f} s, "
+          f"cold in-process {c:.2f} s: {100 * w / c:.0f} % (goal <= 25 %)")  # fmt: skip
+
+
+def keys(count: int, root: Path) -> None:
+    figures = {}
+    for name, extra in (("daemon", []), ("in-process", ["--in-process"])):
+        command = [sys.executable, "-m", "genai_tui.cli", "--model", "demo", "--images",
+                   "halfcell", "--sessions-dir", str(root), "--session", name, *extra]  # fmt: skip
+        pid, fd, _ = spawn_command(command)
+        read_until(fd, b"ready", 300)
+        drain(fd, 1.0)
+
+        def latencies(fd: int = fd) -> list[float]:
+            out = []
+            for _ in range(count):
+                sent = time.perf_counter()
+                os.write(fd, b"z")
+                seen, _ = read_until(fd, b"z", 10)
+                out.append(seen - sent)
+                drain(fd, 0.05)
+            return out
+
+        idle = latencies()
+        for key in b" a red circle":
+            os.write(fd, bytes([key]))
+        drain(fd, 0.3)
+        os.write(fd, b"\x07")  # ctrl+g
+        read_until(fd, b"step", 120)
+        busy = latencies()
+        stop(pid, fd)
+        figures[name] = (idle, busy)
+    for name, (idle, busy) in figures.items():
+        print(f"{name}: idle p50 {statistics.median(idle) * 1e3:.1f} ms p95 {p95(idle) * 1e3:.1f}"
+              f" ms; generating p50 {statistics.median(busy) * 1e3:.1f} ms p95 "
+              f"{p95(busy) * 1e3:.1f} ms: busy/idle p95 {p95(busy) / p95(idle):.2f}")  # fmt: skip
+    print("goal: daemon busy p95 <= 1.2 x idle p95")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("stream", "warm", "keys"))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--keys", type=int, default=40)
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    os.environ.pop("GENAI_TUI_IN_PROCESS", None)
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="gt-bench-"))
+    root = Path(tempfile.mkdtemp(prefix="gt-sessions-"))
+    try:
+        if args.what == "stream":
+            stream(args.runs, args.steps, root)
+        elif args.what == "warm":
+            warm(args.runs, root)
+        else:
+            keys(args.keys, root)
+    finally:
+        client = DaemonClient(root, watch_all=False)
+        try:
+            client.start()
+            client.stop_daemon()
+        except Exception:
+            pass
+
+
+if __name__ == "__main__":
+    main()
