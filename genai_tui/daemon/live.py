@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from genai_tui.jobs.events import Event, ModelLoading, Progress, TrainStep
+from genai_tui.jobs.events import Event, LossCurve, ModelLoading, Progress, TrainStep
 
 MAX_STEPS = 20_000
 """Loss points kept for a reattaching client; past this, every other one is dropped."""
@@ -60,7 +60,14 @@ class LiveJobs:
         last: list[Event] = [e for e in (live.loading, live.preview) if e is not None]
         if live.progress is not None and live.progress is not live.preview:
             last.append(live.progress)
-        return [*live.events, *live.steps, *last]
+        curve: list[Event] = []
+        if live.steps:
+            # The curve so far as one event; the last step too, for the progress line.
+            first = live.steps[-1]
+            steps = tuple(step.step for step in live.steps)
+            losses = tuple(step.loss for step in live.steps)
+            curve = [LossCurve(job_id, first.run, steps, losses, first.total), first]
+        return [*live.events, *curve, *last]
 
     def forget(self, job_id: str) -> None:
         """The job ended: nothing of it needs replaying."""

@@ -288,6 +288,21 @@ class TrainStep(Event):
 
 
 @dataclass(frozen=True)
+class LossCurve(Event):
+    """A run's loss curve so far, in one event: for a client that comes in the middle of a
+    run (a genai-tui opened again after its terminal went), instead of thousands of steps."""
+
+    run: str
+    steps: tuple[int, ...]
+    losses: tuple[float, ...]
+    total: int
+
+    def sentence(self) -> str:
+        last = f", loss {self.losses[-1]:.4f}" if self.losses else ""
+        return f"run {self.run}: {len(self.steps)} steps of {self.total} so far{last}"
+
+
+@dataclass(frozen=True)
 class ValidationImages(Event):
     """Samples made at `step`, already saved in the session (each also sent as ImageReady)."""
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, NoReturn
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 
 from genai_tui.jobs.events import Event
 from genai_tui.ui.graphics import TerminalFacts
@@ -237,24 +238,29 @@ class GenaiApp(App[None]):
     def _from_worker(self, event: Event) -> None:
         self.post_message(WorkerEvent(event))  # the only thread-safe way in
 
-    async def on_worker_event(self, message: WorkerEvent) -> None:
-        from genai_tui.jobs.events import CheckpointSaved, TrainingStarted, TrainStep
+    def on_worker_event(self, message: WorkerEvent) -> None:
+        from genai_tui.jobs.events import CheckpointSaved, LossCurve, TrainingStarted, TrainStep
         from genai_tui.ui.screens.training import TrainingScreen
 
         event = message.event
-        if not self._concerns_session(event):
-            return  # another session's job: the queue panel shows it
-        self.main_screen.show_event(event)
-        training_event = isinstance(event, TrainingStarted | TrainStep | CheckpointSaved)
+        if not self._concerns_session(event) or self._left:
+            return  # another session's job (the queue panel shows it), or the app is leaving
+        try:
+            self.main_screen.show_event(event)
+        except NoMatches:
+            return  # the screens are being torn down: the daemon keeps what the job makes
+        training_event = isinstance(
+            event, TrainingStarted | TrainStep | LossCurve | CheckpointSaved
+        )
         if training_event and not self.is_screen_installed(TRAINING_SCREEN):
             # A training of this session runs (started before this app, by an earlier one
             # whose terminal went): show it, its curve so far replayed by the daemon.
             self.install_screen(TrainingScreen(self.workspace, self.image_class), TRAINING_SCREEN)
-            await self.push_screen(TRAINING_SCREEN)
+            self.push_screen(TRAINING_SCREEN)
         if self.is_screen_installed(TRAINING_SCREEN):
             training = self.get_screen(TRAINING_SCREEN)
-            if isinstance(training, TrainingScreen) and training.is_mounted:
-                training.show_event(event)
+            if isinstance(training, TrainingScreen):
+                training.show_event(event)  # kept until the screen is drawn, if it is not yet
 
     def _concerns_session(self, event: Event) -> bool:
         """Whether an event belongs to the open session (or to no session: loading a model)."""

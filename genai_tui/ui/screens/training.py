@@ -33,6 +33,7 @@ from genai_tui.jobs.events import (
     JobFinished,
     JobStarted,
     LoraReady,
+    LossCurve,
     TrainingStarted,
     TrainStep,
     ValidationImages,
@@ -77,7 +78,7 @@ def explain(event: TrainingStarted, params: TrainParams | None) -> str:
     return "\n".join(lines)
 
 
-_TRAINING_EVENTS = (TrainingStarted, TrainStep, CheckpointSaved, ValidationImages)
+_TRAINING_EVENTS = (TrainingStarted, TrainStep, LossCurve, CheckpointSaved, ValidationImages)
 """Events only a training sends: one arriving for no job of this screen is a run to adopt."""
 
 
@@ -122,6 +123,8 @@ class TrainingScreen(Screen[None]):
         """Whether the job this screen started is queued or running."""
         self.last_step = 0
         self._last_line = ""
+        self._waiting: list[Event] | None = []
+        """Events that came before the screen was drawn (None once it is)."""
 
     @property
     def job_id(self) -> str | None:
@@ -151,6 +154,9 @@ class TrainingScreen(Screen[None]):
         self.query_one("#training-live").border_title = "Run"
         self.refresh_checkpoints()
         self.query_one("#data-folder", Input).focus()
+        waiting, self._waiting = self._waiting or [], None
+        for event in waiting:
+            self.show_event(event)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
@@ -280,12 +286,21 @@ class TrainingScreen(Screen[None]):
 
     def show_event(self, event: Event) -> None:
         """Show a worker event if it belongs to this screen's job (the app sends them all)."""
+        if self._waiting is not None:
+            self._waiting.append(event)  # the screen is not drawn yet: shown on mount
+            return
         if event.job_id != self._job_id:
             if self.running or not isinstance(event, _TRAINING_EVENTS):
                 return
             self._adopt(event.job_id)
         if isinstance(event, TrainStep):
             self._step(event)
+            return
+        if isinstance(event, LossCurve):
+            plot = self.query_one(LossPlot)
+            for step, loss in zip(event.steps, event.losses, strict=True):
+                plot.add(step, loss)
+            self.log_line(event.sentence())
             return
         if not isinstance(event, JobCancelled) and (line := event.sentence()):
             self.log_line(line, event.level)
