@@ -122,6 +122,17 @@ class ImageRecord(_Model, ImageKnobs):
     )
     train_run: str | None = Field(None, description="The training run a sample image came from.")
     train_step: int | None = Field(None, description="The training step of a sample image.")
+    sweep: str | None = Field(None, description="The sweep (its id) a grid cell image belongs to.")
+    axes: dict[str, str] = Field(
+        default_factory=dict,
+        description="A sweep cell's place in its grid: axis label -> value label, e.g. "
+        '{"CFG scale": "5", "Seed": "2"}.',
+    )
+    scores: dict[str, float] = Field(
+        default_factory=dict,
+        description="Scores by scorer name beyond clip_score (e.g. pickscore), each as that "
+        "scorer defines it.",
+    )
 
 
 class LoraRecord(_Model):
