@@ -175,7 +175,10 @@ class DaemonClient:
                 sock = self._sock
                 if sock is None:
                     raise DaemonUnavailable("the genai-tui daemon went away")
-                sock.sendall(encode({**message, "ref": ref}))
+                try:
+                    sock.sendall(encode({**message, "ref": ref}))
+                except OSError as error:  # it went away (its reader sees the end too)
+                    raise DaemonUnavailable(f"the genai-tui daemon went away ({error})") from None
             if not done.wait(REPLY_SECONDS) or not slot:
                 raise DaemonUnavailable("the genai-tui daemon did not answer")
         finally:

@@ -26,7 +26,7 @@ from genai_tui.daemon.codec import (
 from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.params import GenerateParams, LoadOptions, LoraWeight
 from genai_tui.jobs import events
-from genai_tui.jobs.events import Event, Progress, TrainStep, ValidationImages
+from genai_tui.jobs.events import Event, LossCurve, Progress, TrainStep, ValidationImages
 from genai_tui.jobs.specs import GenerateJob, Job, LoadModelJob, ScoreJob, TrainJob
 from genai_tui.session.models import LoraRecord, LoraUse
 from genai_tui.session.store import SessionStore
@@ -148,6 +148,7 @@ EVENTS: list[Event] = [
     events.FilesSkipped("j3", "2 files are not images", ("notes.md", "broken.jpg")),
     events.TrainingStarted("j3", "dog-1", "dog", 797184, 860000000, 0, 300, 12, 512, "cuda", 2),
     TrainStep("j3", "dog-1", 10, 300, 0.1234, 5e-5, 2.5, 116.0, 1),
+    LossCurve("j3", "dog-1", (1, 2, 3), (0.5, 0.25, 0.125), 300),
     ValidationImages("j3", "dog-1", 50, (RECORD, OTHER), (Path("/s/a.png"), Path("/s/b.png"))),
     events.CheckpointSaved("j3", "dog-1", 100, Path("/s/runs/dog-1/checkpoint-100")),
     events.LoraReady("j3", LORA, Path("/s/loras/dog")),

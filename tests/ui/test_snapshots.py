@@ -51,6 +51,7 @@ def snapshot_app(
                 images="halfcell",
                 clip=str(tiny_clip_dir),
                 in_process=True,
+                preview="vae",  # auto decides by the machine's speed: not the same every run
             )
         )
 
