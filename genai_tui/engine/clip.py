@@ -20,6 +20,7 @@ from PIL import Image
 
 from genai_tui.engine.clip_refs import resolve_clip
 from genai_tui.engine.errors import Cancelled, ModelError
+from genai_tui.engine.load_lock import loading
 from genai_tui.engine.models import (
     LoadProgress,
     dtype_name,
@@ -91,10 +92,11 @@ def load_clip(
     name = source.location if source.kind == "hub" else ref if source.kind == "demo" else local.name
     report(f"loading CLIP {name}", None, None)
     try:
-        model: Any = transformers.CLIPModel.from_pretrained(
-            local, dtype=dtype, use_safetensors=True, local_files_only=True
-        )
-        processor = transformers.CLIPProcessor.from_pretrained(local, local_files_only=True)
+        with loading:
+            model: Any = transformers.CLIPModel.from_pretrained(
+                local, dtype=dtype, use_safetensors=True, local_files_only=True
+            )
+            processor = transformers.CLIPProcessor.from_pretrained(local, local_files_only=True)
     except (OSError, ValueError) as exc:
         raise ModelError(
             f"could not load CLIP {ref}: {exc}".splitlines()[0],

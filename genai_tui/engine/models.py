@@ -18,6 +18,7 @@ import torch
 
 from genai_tui.engine.errors import BadInput, ModelError
 from genai_tui.engine.hashing import short_hash
+from genai_tui.engine.load_lock import loading
 from genai_tui.engine.params import LoadOptions
 from genai_tui.engine.preview import SD15_LATENT_RGB, LatentRGB
 from genai_tui.engine.previewer import PreviewState
@@ -162,17 +163,18 @@ def load_model(
     local = fetch_hub_model(source.location, report) if source.kind == "hub" else source.path
     report(f"loading {source.name}", None, None)
     try:
-        if source.kind == "single_file":
-            pipe = _load_single_file(local, options, dtype)
-        else:
-            pipe = diffusers.StableDiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
-                local,
-                dtype=dtype,
-                use_safetensors=True,
-                local_files_only=True,
-                safety_checker=None,
-                requires_safety_checker=False,
-            )
+        with loading:
+            if source.kind == "single_file":
+                pipe = _load_single_file(local, options, dtype)
+            else:
+                pipe = diffusers.StableDiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
+                    local,
+                    dtype=dtype,
+                    use_safetensors=True,
+                    local_files_only=True,
+                    safety_checker=None,
+                    requires_safety_checker=False,
+                )
     except (OSError, ValueError) as exc:
         raise ModelError(f"could not load {source.name}: {exc}".splitlines()[0]) from exc
     pipe.set_progress_bar_config(disable=True)

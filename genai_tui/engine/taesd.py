@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from genai_tui.engine.errors import ModelError
+from genai_tui.engine.load_lock import loading
 
 TAESD_REPO = "madebyollin/taesd"
 WEIGHTS = "diffusion_pytorch_model.safetensors"
@@ -53,9 +54,10 @@ def load_taesd(folder: Path, device: str, dtype: Any) -> Any:
     from diffusers import AutoencoderTiny
 
     try:
-        decoder = AutoencoderTiny.from_pretrained(  # type: ignore[no-untyped-call]
-            str(folder), use_safetensors=True, local_files_only=True, torch_dtype=dtype
-        )
+        with loading:
+            decoder = AutoencoderTiny.from_pretrained(  # type: ignore[no-untyped-call]
+                str(folder), use_safetensors=True, local_files_only=True, torch_dtype=dtype
+            )
     except (OSError, ValueError) as exc:
         raise ModelError(f"could not load TAESD from {folder}: {exc}".splitlines()[0]) from exc
     return decoder.to(device).eval()

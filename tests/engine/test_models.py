@@ -115,3 +115,29 @@ def test_device_and_precision_choices() -> None:
             pick_device("cuda")
         with pytest.raises(BadInput, match="CUDA"):
             load_model("demo", LoadOptions(cpu_offload=True))
+
+
+def test_two_workers_loading_at_once_both_get_real_weights(tiny_model_dir: Path) -> None:
+    """The daemon's workers load in threads of one process; accelerate's empty-weights patch is
+    process-wide, so unguarded concurrent loads left parameters on the meta device."""
+    import threading
+
+    loaded: list[Any] = []
+    failures: list[BaseException] = []
+
+    def load_twice() -> None:
+        for _ in range(2):
+            try:
+                loaded.append(load_model(str(tiny_model_dir)))
+            except BaseException as exc:  # the test reports what a worker would have shown
+                failures.append(exc)
+
+    threads = [threading.Thread(target=load_twice) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    for model in loaded:
+        modules = (model.pipe.unet, model.pipe.text_encoder, model.pipe.vae)
+        assert not any(p.is_meta for m in modules for p in m.parameters())
