@@ -5,13 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-
-def _clock(seconds: float) -> str:
-    """Seconds as m:ss (or h:mm:ss), short enough for a log line."""
-    s = round(max(seconds, 0.0))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+from genai_tui.words import duration
 
 
 class StageProgress:
@@ -41,12 +35,12 @@ class StageProgress:
         eta = self.elapsed / step * (self.total - step)
         say(
             f"[{self.stage}] step {step}/{self.total} loss {mean:.4f} "
-            f"elapsed {_clock(self.elapsed)} eta {_clock(eta)}"
+            f"elapsed {duration(self.elapsed)} eta {duration(eta)}"
         )
 
     def done(self, note: str = "") -> float:
         """Print the stage's closing line and return its duration in seconds."""
-        say(f"[{self.stage}] done in {_clock(self.elapsed)} {note}".rstrip())
+        say(f"[{self.stage}] done in {duration(self.elapsed)} {note}".rstrip())
         return self.elapsed
 
 

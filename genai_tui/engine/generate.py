@@ -23,7 +23,7 @@ from genai_tui.engine.models import LoadedModel
 from genai_tui.engine.params import GenerateParams
 from genai_tui.engine.preview_modes import PreviewMode, check_preview_mode
 from genai_tui.engine.previewer import Previewer
-from genai_tui.engine.schedulers import build_scheduler
+from genai_tui.engine.schedulers import build_scheduler, find_sampler
 from genai_tui.engine.tokens import cut_notice, text_overflow
 
 
@@ -102,6 +102,8 @@ def generate(
         for label, text in (("prompt", params.prompt), ("negative prompt", params.negative_prompt))
         if (dropped := prompt_overflow(pipe, text))
     ]
+    if few := find_sampler(params.scheduler).too_few_steps(params.steps):
+        warnings.append(few)
     # CPU generators make the same noise on any device, as A1111's default RNG does.
     generators = [torch.Generator("cpu").manual_seed(seed) for seed in params.seeds()]
     scale = int(pipe.vae_scale_factor)

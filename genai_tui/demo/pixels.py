@@ -1,0 +1,67 @@
+"""Read an image of the demo world from its pixels: the background, the shape's colour.
+
+The demo CLIP reads images the way the model learned to draw them, so it can forgive what a
+person would not (coloured noise with the right average hue). This judge asks only what anyone
+sees: is the background one plain colour, is there one blob of one colour on it, and which named
+colours are they. It cannot tell shapes apart; the CLIP judge does that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from genai_tui.demo import world
+
+FAR = 60.0
+"""RGB distance from the background above which a pixel belongs to the shape (anti-aliased
+edges sit between; the world's closest colour pair, gray and purple, is 85 apart)."""
+
+NOISY = 24.0
+"""Spread (RGB distance, median) of the background pixels above which it is not plain."""
+
+
+@dataclass(frozen=True)
+class PixelReading:
+    """What the pixels say: the nearest named colours, and whether the picture is clean."""
+
+    colour: str
+    background: str
+    plain_background: bool
+    shape_share: float
+    """Share of the image's pixels that belong to the shape."""
+
+
+def _nearest(rgb: NDArray[np.float32], names: dict[str, tuple[int, int, int]]) -> str:
+    return min(names, key=lambda name: float(np.linalg.norm(rgb - np.array(names[name]))))
+
+
+def read_pixels(image: Image.Image) -> PixelReading:
+    """Background from the border (shapes keep a margin there), the shape from what differs."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float32)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    background_rgb = np.median(border, axis=0)
+    spread = float(np.median(np.linalg.norm(border - background_rgb, axis=1)))
+    distance = np.linalg.norm(pixels - background_rgb, axis=2)
+    shape = pixels[distance > FAR]
+    colour_rgb = np.median(shape, axis=0) if len(shape) else background_rgb
+    return PixelReading(
+        colour=_nearest(colour_rgb, world.COLOURS),
+        background=_nearest(background_rgb, world.BACKGROUNDS),
+        plain_background=spread <= NOISY,
+        shape_share=len(shape) / distance.size,
+    )
+
+
+def follows(image: Image.Image, colour: str, background: str) -> bool:
+    """True when the pixels show a plain `background` with a `colour` shape on it."""
+    reading = read_pixels(image)
+    return (
+        reading.plain_background
+        and reading.background == background
+        and reading.colour == colour
+        and reading.shape_share >= 0.05
+    )
