@@ -18,14 +18,21 @@ from genai_tui.cli.options import (
 from genai_tui.daemon.errors import DaemonError, DaemonUnavailable
 from genai_tui.engine.preview_modes import PREVIEW_HELP, PREVIEW_MODES
 
+COMMANDS: dict[str, str] = {
+    "generate": "genai_tui.cli.generate:add_generate_command",
+    "sessions": "genai_tui.cli.sessions:add_sessions_command",
+    "score": "genai_tui.cli.score:add_score_command",
+    "train": "genai_tui.cli.train:add_train_command",
+    "jobs": "genai_tui.cli.daemon_cmd:add_jobs_command",
+    "daemon": "genai_tui.cli.daemon_cmd:add_daemon_command",
+}
+"""Each subcommand and where it is defined: only the one asked for is imported (the TUI, the
+most common start, imports none: its first frame comes sooner)."""
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line, with --help on every subcommand."""
-    from genai_tui.cli.daemon_cmd import add_daemon_command, add_jobs_command
-    from genai_tui.cli.generate import add_generate_command
-    from genai_tui.cli.score import add_score_command
-    from genai_tui.cli.sessions import add_sessions_command
-    from genai_tui.cli.train import add_train_command
+
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line, with --help on every subcommand (`commands`: only these)."""
+    import importlib
 
     parser = OneLineParser(
         prog="genai-tui",
@@ -59,20 +66,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_load_options(parser)
     add_jobs_options(parser, detach=False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_generate_command(commands)
-    add_sessions_command(commands)
-    add_score_command(commands)
-    add_train_command(commands)
-    add_jobs_command(commands)
-    add_daemon_command(commands)
+    if commands is not None and not commands:
+        return parser  # the terminal UI's options only
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, where in COMMANDS.items():
+        if commands is None or name in commands:
+            module, function = where.split(":")
+            getattr(importlib.import_module(module), function)(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if {"-h", "--help"} & set(words):
+        asked = next((word for word in words if word in COMMANDS), None)
+    else:
+        args, rest = build_parser(commands=()).parse_known_args(words)
+        if not rest:  # the terminal UI: no subcommand module is imported
+            return run_tui(args)
+        asked = rest[0] if rest[0] in COMMANDS else None  # not a word that is an option's value
+    parser = build_parser(None if asked is None else [asked])
+    args = parser.parse_args(words)
     if args.command is None:
         return run_tui(args)
     handler = args.handler

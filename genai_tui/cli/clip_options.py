@@ -7,7 +7,6 @@ from typing import Any
 
 from genai_tui.engine.clip_refs import DEFAULT_CLIP_RULE, resolve_clip
 from genai_tui.engine.errors import BadInput
-from genai_tui.jobs.best_of import check_best_of
 from genai_tui.knobs import BEST_OF, KEEP
 
 
@@ -49,6 +48,8 @@ def add_generate_scoring_options(parser: argparse.ArgumentParser) -> None:
 
 def scoring_fields(args: argparse.Namespace) -> dict[str, Any]:
     """GenerateJob's scoring fields from parsed arguments; BadInput or ModelError when unusable."""
+    from genai_tui.jobs.best_of import check_best_of
+
     best_of: int | None = args.best_of
     keep: int | None = args.keep
     score = not args.no_score

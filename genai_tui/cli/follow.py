@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from genai_tui.cli.progress import ProgressView
 from genai_tui.jobs.events import (
     Event,
     JobCancelled,
@@ -25,6 +25,9 @@ from genai_tui.jobs.events import (
 )
 from genai_tui.jobs.hints import USER_FIXABLE
 from genai_tui.jobs.specs import Job
+
+if TYPE_CHECKING:
+    from genai_tui.cli.progress import ProgressView
 
 End = JobFinished | JobFailed | JobCancelled
 

@@ -12,7 +12,6 @@ from dataclasses import fields
 from typing import Any
 
 from genai_tui.cli.clip_options import add_generate_scoring_options, scoring_fields
-from genai_tui.cli.follow import detached, failure_code, follow
 from genai_tui.cli.options import (
     ExitCode,
     add_jobs_options,
@@ -28,11 +27,9 @@ from genai_tui.cli.options import (
 from genai_tui.engine.errors import BadInput, ModelError
 from genai_tui.engine.params import GenerateParams, LoraWeight
 from genai_tui.engine.schedulers import SAMPLER_NAMES
-from genai_tui.jobs.editor import editor_from_params
-from genai_tui.jobs.events import BestOfPicked, ImageReady, JobFailed, JobFinished
 from genai_tui.jobs.specs import GenerateJob
 from genai_tui.knobs import LORAS, PROMPT, WIDTH, Knob
-from genai_tui.session.store import SessionError
+from genai_tui.session.errors import SessionError
 
 _TYPES = {"int": int, "float": float, "str": str, "int | None": int}
 """argparse types by a knob field's annotation (a string: the modules use future annotations)."""
@@ -122,6 +119,7 @@ def params_from_args(args: argparse.Namespace) -> GenerateParams:
 def run_generate_command(args: argparse.Namespace) -> int:
     """Validate everything, then generate through the worker; see ExitCode for the result."""
     from genai_tui.engine.sources import resolve_source
+    from genai_tui.jobs.editor import editor_from_params
 
     try:
         params = params_from_args(args)
@@ -163,7 +161,9 @@ def _default_model() -> str:
 def _run(job: GenerateJob, args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from genai_tui.cli.follow import detached, failure_code, follow
     from genai_tui.cli.progress import ProgressView
+    from genai_tui.jobs.events import BestOfPicked, ImageReady, JobFailed, JobFinished
 
     root = job.session.path.parent
     if detached(job, root, args):

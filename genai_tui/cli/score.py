@@ -6,7 +6,7 @@ import argparse
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genai_tui.cli.clip_options import add_clip_option
 from genai_tui.cli.options import (
@@ -30,8 +30,10 @@ from genai_tui.jobs.events import (
 )
 from genai_tui.jobs.hints import USER_FIXABLE
 from genai_tui.jobs.specs import ScoreJob
-from genai_tui.session.models import ImageRecord
-from genai_tui.session.store import SessionError
+from genai_tui.session.errors import SessionError
+
+if TYPE_CHECKING:
+    from genai_tui.session.models import ImageRecord
 
 
 def add_score_command(commands: Any) -> None:

@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from genai_tui.cli.options import ExitCode, add_session_options, fail
-from genai_tui.session.listing import list_sessions
-from genai_tui.session.store import SessionError, sessions_root
+from genai_tui.session.errors import SessionError
+from genai_tui.session.names import sessions_root
 
 
 def add_sessions_command(commands: Any) -> None:
@@ -25,6 +25,8 @@ def run_sessions_command(args: argparse.Namespace) -> int:
     """Print one line per session; unreadable ones say why instead of failing the listing."""
     root = sessions_root(getattr(args, "sessions_dir", None))
     try:
+        from genai_tui.session.listing import list_sessions
+
         summaries = list_sessions(root)
     except SessionError as error:  # a root that is a file or cannot be read
         fail(str(error), error.hint)

@@ -36,7 +36,7 @@ from genai_tui.engine.params import LoadOptions
 from genai_tui.jobs.events import Event, JobFailed, JobFinished, LoraReady, TrainStep
 from genai_tui.jobs.hints import USER_FIXABLE, describe
 from genai_tui.jobs.specs import TrainJob
-from genai_tui.session.store import SessionError
+from genai_tui.session.errors import SessionError
 
 # (flag, TrainParams field, type); help comes from the field, so --help and the UI agree.
 _PARAM_FLAGS: list[tuple[str, str, Any]] = [

@@ -1,5 +1,8 @@
 """A genai-tui process's side of the daemon: requests, and the events of the jobs it watches.
 
+The wire codec (pydantic, PIL) is imported where a message is made or read, not with this
+module: the TUI makes its client before its first frame and connects after it.
+
 A reader thread takes every line the daemon sends: replies wake the request that waits for them,
 events go to the listener (on that thread, as the in-process worker sends them). When the
 daemon goes away mid-job, the jobs this client waits for end with one clear JobFailed, and the
@@ -18,14 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genai_tui.daemon.api import JobInfo, Listener
-from genai_tui.daemon.codec import (
-    PROTOCOL_VERSION,
-    WireError,
-    decode,
-    encode,
-    event_from_wire,
-    job_to_wire,
-)
 from genai_tui.daemon.errors import DaemonError, DaemonUnavailable
 from genai_tui.daemon.spawn import connect
 from genai_tui.daemon.wire_info import info_from_wire
@@ -81,6 +76,8 @@ class DaemonClient:
                     target=self._read, args=(sock,), name="genai-tui-daemon-reader", daemon=True
                 ).start()
             try:
+                from genai_tui.daemon.codec import PROTOCOL_VERSION
+
                 hello = {"op": "hello", "version": PROTOCOL_VERSION, "client": self._client}
                 welcome = self._request(hello)
             except DaemonError as error:
@@ -104,6 +101,7 @@ class DaemonClient:
             return
 
     def _replace_idle_daemon(self) -> None:
+        from genai_tui.daemon.codec import encode
         from genai_tui.daemon.paths import socket_path
 
         with contextlib.suppress(OSError), self._lock:
@@ -115,6 +113,8 @@ class DaemonClient:
             time.sleep(0.05)
 
     def _read(self, sock: socket.socket) -> None:
+        from genai_tui.daemon.codec import WireError, decode
+
         with contextlib.suppress(OSError), sock.makefile("rb") as stream:
             for line in stream:
                 try:
@@ -125,6 +125,8 @@ class DaemonClient:
         self._lost(sock)
 
     def _take(self, message: Mapping[str, Any]) -> None:
+        from genai_tui.daemon.codec import WireError, event_from_wire
+
         ref = message.get("ref")
         if isinstance(ref, int) and ref in self._waiting:
             done, slot = self._waiting[ref]
@@ -164,6 +166,8 @@ class DaemonClient:
             )
 
     def _request(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        from genai_tui.daemon.codec import encode
+
         if self._sock is None:
             self.start()
         ref = next(self._refs)
@@ -195,6 +199,8 @@ class DaemonClient:
 
     def submit(self, job: Job) -> str:
         """Queue a job with the daemon; its events come to the listener."""
+        from genai_tui.daemon.codec import job_to_wire
+
         self._open.append(job.id)
         try:
             reply = self._request({"op": "submit", "job": job_to_wire(job)})

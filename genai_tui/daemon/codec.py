@@ -54,8 +54,13 @@ OpenStore = Callable[[Path, str], SessionStore]
 _NON_FINITE = ("nan", "inf", "-inf")
 """How a float JSON cannot hold is written (str() of it), in a field whose type is float."""
 
-# events.py imports these for type checkers only, so its annotations name them as text.
-_TYPE_CHECKING_NAMES = {"Image": Image, "ImageRecord": ImageRecord, "LoraRecord": LoraRecord}
+# events.py and specs.py import these for type checkers only: their annotations name them as text.
+_TYPE_CHECKING_NAMES = {
+    "Image": Image,
+    "ImageRecord": ImageRecord,
+    "LoraRecord": LoraRecord,
+    "SessionStore": SessionStore,
+}
 
 
 class WireError(ValueError):

@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.params import GenerateParams, LoadOptions
 from genai_tui.engine.preview_modes import PreviewMode
-from genai_tui.session.store import SessionStore
+
+if TYPE_CHECKING:
+    # Named for the type checker only: a spec is built before any session model has to load
+    # (the command line's parser imports the specs; the TUI draws before pydantic loads).
+    from genai_tui.session.store import SessionStore
 
 
 def new_job_id() -> str:

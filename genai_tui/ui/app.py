@@ -12,16 +12,17 @@ import contextlib
 import contextvars
 import sys
 import time
-from typing import TYPE_CHECKING, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.screen import Screen
 
 from genai_tui.jobs.events import Event
 from genai_tui.ui.graphics import TerminalFacts
-from genai_tui.ui.images import image_widget_class
+from genai_tui.ui.images import ImageDrawing
 from genai_tui.ui.leaving import (
     QUIT,
     WORKER_GRACE,
@@ -33,6 +34,7 @@ from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.main import MainScreen
 from genai_tui.ui.terminal import TerminalDriver
+from genai_tui.ui.widgets.status_header import StatusHeader
 from genai_tui.ui.workspace import AppOptions, Workspace
 
 if TYPE_CHECKING:
@@ -90,7 +92,8 @@ class GenaiApp(App[None]):
         self._leaving_context: contextvars.Context | None = None
         self.terminal = terminal or TerminalFacts()
         """What the terminal said before the app started (graphics, keys typed meanwhile)."""
-        self.image_class = image_widget_class(options.images, self.terminal)
+        self.drawing = ImageDrawing(options.images, self.terminal)
+        """How images are drawn: textual-image is loaded after the first frame."""
         self.jobs = open_jobs(
             options.sessions_root, self._from_worker, in_process=options.in_process
         )
@@ -98,7 +101,7 @@ class GenaiApp(App[None]):
         self.workspace = Workspace(options, self.jobs)
         self.going_on: list[str] = []
         """Jobs left running in the daemon when the app ended (said after it has)."""
-        self.main_screen = MainScreen(self.workspace, self.image_class)
+        self.main_screen = MainScreen(self.workspace, self.drawing)
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
@@ -112,11 +115,19 @@ class GenaiApp(App[None]):
         self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
 
     def on_main_screen_ready(self) -> None:
-        """The first frame is up: open the session and start loading the model."""
+        """The main screen is mounted: draw it first, then open the session (the session
+        models, pydantic, cost more than the rest of the first frame) and load the model."""
+        if self.options.session:
+            self.main_screen.query_one(StatusHeader).session = self.options.session
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
         from genai_tui.jobs.specs import LoadModelJob
         from genai_tui.session.listing import most_recent
         from genai_tui.session.store import SessionError
 
+        if self.terminal.typed:  # typed before the app started, so before any key since
+            self.main_screen.type_ahead(self.terminal.typed, first=True)
         root = self.options.sessions_root
         wanted = self.options.session or most_recent(root) or "default"
         try:
@@ -130,10 +141,26 @@ class GenaiApp(App[None]):
             self.notify(note, severity="error", timeout=15)
             self.open_session(fallback)
         self._connect(LoadModelJob(self.workspace.model_ref, self.options.load))
-        if self.terminal.note:
+        self._load_drawing()
+        if self.terminal.note:  # the log can be hidden in a small terminal: a toast too
             self.main_screen.log_line(self.terminal.note, "warning")
-        if self.terminal.typed:
-            self.main_screen.type_ahead(self.terminal.typed)
+            self.notify(self.terminal.note, severity="warning", timeout=8)
+
+    @work(thread=True, exit_on_error=False, group="drawing")
+    def _load_drawing(self) -> None:
+        """textual-image (and numpy, for Sixel) after the first frame; then every picture draws."""
+        self.drawing.load()
+        self.call_from_thread(self._drawing_loaded)
+
+    def _drawing_loaded(self) -> None:
+        from genai_tui.ui.widgets.picture import Picture
+
+        screens: list[Screen[Any]] = list(self.screen_stack)
+        if self.is_screen_installed(TRAINING_SCREEN):  # drawn once, kept while not shown
+            screens.append(self.get_screen(TRAINING_SCREEN))
+        for screen in screens:
+            for picture in screen.query(Picture):
+                picture.drawing_loaded()
 
     @work(thread=True, exit_on_error=False, group="connect")
     def _connect(self, first: Job) -> None:
@@ -177,7 +204,7 @@ class GenaiApp(App[None]):
             elif name:
                 self._switch(name)
 
-        self.push_screen(SessionPicker(self.options.sessions_root, self.image_class), chosen)
+        self.push_screen(SessionPicker(self.options.sessions_root, self.drawing), chosen)
 
     def action_new_session(self) -> None:
         from genai_tui.session.store import SessionError, validate_name
@@ -215,7 +242,7 @@ class GenaiApp(App[None]):
             self.screen.action_back()
             return
         if not self.is_screen_installed(TRAINING_SCREEN):
-            self.install_screen(TrainingScreen(self.workspace, self.image_class), TRAINING_SCREEN)
+            self.install_screen(TrainingScreen(self.workspace, self.drawing), TRAINING_SCREEN)
         self.push_screen(TRAINING_SCREEN)
 
     def action_queue(self) -> None:
@@ -255,7 +282,7 @@ class GenaiApp(App[None]):
         if training_event and not self.is_screen_installed(TRAINING_SCREEN):
             # A training of this session runs (started before this app, by an earlier one
             # whose terminal went): show it, its curve so far replayed by the daemon.
-            self.install_screen(TrainingScreen(self.workspace, self.image_class), TRAINING_SCREEN)
+            self.install_screen(TrainingScreen(self.workspace, self.drawing), TRAINING_SCREEN)
             self.push_screen(TRAINING_SCREEN)
         if self.is_screen_installed(TRAINING_SCREEN):
             training = self.get_screen(TRAINING_SCREEN)

@@ -76,6 +76,26 @@ def image_widget_class(mode: str = "auto", facts: TerminalFacts | None = None) -
     return classes[mode]
 
 
+class ImageDrawing:
+    """How this terminal draws images: textual-image's widget class for the mode, imported
+    after the first frame (with numpy for Sixel it costs more than the rest of the UI). Until
+    then pictures hold their image and draw it once `load` has run."""
+
+    def __init__(self, mode: str = "auto", facts: TerminalFacts | None = None) -> None:
+        if mode not in IMAGE_MODES:
+            raise ValueError(f"unknown image mode {mode!r}: use one of {', '.join(IMAGE_MODES)}")
+        self.mode = mode
+        self.facts = facts or TerminalFacts()
+        self.widget_class: Any | None = None
+        """textual-image's widget class, once loaded."""
+
+    def load(self) -> Any:
+        """Import textual-image (asking the terminal nothing) and keep the widget class."""
+        if self.widget_class is None:
+            self.widget_class = image_widget_class(self.mode, self.facts)
+        return self.widget_class
+
+
 def show_picture(widget: Any, picture: Image.Image | None) -> None:
     """Put a picture (or nothing) in a Picture (or a bare textual-image widget)."""
     widget.image = picture

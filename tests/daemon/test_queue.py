@@ -294,12 +294,14 @@ def test_a_second_process_reads_the_queue_while_the_daemon_writes(tmp_path: Path
     path = tmp_path / QUEUE_FILE
     writer = subprocess.Popen(
         python(f"""
+            import time
             from pathlib import Path
             from genai_tui.daemon.queue import JobQueue
             queue = JobQueue(Path({str(path)!r}))
             for n in range(150):
                 queue.add(f"j{{n}}", "generate", "t", {{"n": n}}, session_root="r", session="s")
                 job = queue.claim_next("cuda:0")
+                time.sleep(0.005)  # a job takes a while: the reader gets to look meanwhile
                 queue.finish(job.id, "done", summary={{"images": [n]}})
             queue.close()
         """),

@@ -121,6 +121,8 @@ async def test_reopening_restores_the_session(make_app: AppFactory) -> None:
         await pilot.press("ctrl+q")
     again = make_app()
     async with again.run_test(size=(140, 42)) as pilot:
+        # The session opens just after the first frame is drawn (its models load then).
+        await wait_for(pilot, lambda: again.workspace.store is not None)
         assert again.query_one("#prompt", PromptEditor).text == "a yellow star"
         assert again.query_one("#negative", PromptEditor).text == "blurry"
         assert again.query_one("#cfg", Slider).value == 9.5
@@ -133,6 +135,7 @@ async def test_reopening_restores_the_session(make_app: AppFactory) -> None:
 async def test_prompt_history_walks_with_up_and_down(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
+        await wait_for(pilot, lambda: app.workspace.store is not None)  # it sets the history
         editor = app.query_one("#prompt", PromptEditor)
         editor.set_history(["first prompt", "second prompt"])
         await pilot.press(*"draft")

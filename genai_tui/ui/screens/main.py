@@ -40,6 +40,7 @@ from genai_tui.jobs.events import (
     TrainStep,
 )
 from genai_tui.ui.commands import MainCommands
+from genai_tui.ui.images import ImageDrawing
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.viewer import ViewerChoice, ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery
@@ -112,13 +113,15 @@ class MainScreen(Screen[None]):
     class Ready(Message):
         """The screen is mounted: the app opens the session and starts loading the model."""
 
-    def __init__(self, workspace: Workspace, image_class: Any) -> None:
+    def __init__(self, workspace: Workspace, drawing: ImageDrawing) -> None:
         super().__init__()
         self.workspace = workspace
-        self.image_class = image_class
+        self.drawing = drawing
         self._save_timer: Timer | None = None
         self._watch_error = ""
         self._log_wanted: bool | None = None  # None: shown when there is room
+        self._session_shown = False
+        self._generate_wanted = False  # ctrl+g came before the session did: run it then
         self.preview_mode = workspace.options.preview
         """How the next generations make their preview frames; f2 cycles it."""
 
@@ -134,8 +137,8 @@ class MainScreen(Screen[None]):
                 yield PromptEditor(id="negative", placeholder="What to avoid…")
                 yield ParamPanel(id="params")
             with Horizontal(id="view-column"):
-                yield PreviewPane(self.image_class, id="preview")
-                yield Gallery(self.image_class, id="gallery")
+                yield PreviewPane(self.drawing, id="preview")
+                yield Gallery(self.drawing, id="gallery")
         yield LogPanel(id="log")
         yield Footer()
 
@@ -168,7 +171,11 @@ class MainScreen(Screen[None]):
         self.query_one(StatusHeader).session = store.name
         editor = session.editor
         prompt = self.query_one("#prompt", PromptEditor)
+        typed = prompt.text if not self._session_shown else ""  # before the session came
         prompt.load_text(editor.prompt)
+        if typed:
+            self.type_ahead(typed)
+        self._session_shown = True
         prompt.set_history(session.prompt_history)
         self.query_one("#negative", PromptEditor).load_text(editor.negative_prompt)
         self.query_one(ParamPanel).load(editor, session_loras(store))
@@ -180,6 +187,9 @@ class MainScreen(Screen[None]):
             text = f"{offer.text}: ctrl+t, then pick it under Resume"
             self.log_line(text, "warning")
             self.notify(text, severity="warning", timeout=10)
+        if self._generate_wanted:
+            self._generate_wanted = False
+            self.action_generate()
 
     def editor_state(self) -> EditorState:
         """The editor's values now."""
@@ -237,10 +247,11 @@ class MainScreen(Screen[None]):
             self.query_one(LoraPanel).refresh_loras(session_loras(store))
             self.log_line("the session changed on disk (another genai-tui process): shown again")
 
-    def type_ahead(self, text: str) -> None:
-        """Keys the user typed before the app could take them go into the prompt."""
+    def type_ahead(self, text: str, *, first: bool = False) -> None:
+        """Keys the user typed before the app could take them go into the prompt (`first`:
+        before what is there, typed before the app started)."""
         prompt = self.query_one("#prompt", PromptEditor)
-        prompt.move_cursor(prompt.document.end)
+        prompt.move_cursor((0, 0) if first else prompt.document.end)
         prompt.insert(text)
 
     def log_line(self, text: str, level: str = "info") -> None:
@@ -254,7 +265,8 @@ class MainScreen(Screen[None]):
         from genai_tui.jobs.specs import GenerateJob
 
         store = self.workspace.store
-        if store is None:
+        if store is None or not self._session_shown:
+            self._generate_wanted = True
             return
         state = self.editor_state()
         try:
@@ -348,7 +360,7 @@ class MainScreen(Screen[None]):
             return
         records = self.query_one(Gallery).records
         index = next(i for i, r in enumerate(records) if r.file == message.record.file)
-        screen = ViewerScreen(records, index, store.path, self.image_class)
+        screen = ViewerScreen(records, index, store.path, self.drawing)
         self.app.push_screen(screen, self._viewer_done)
 
     def _viewer_done(self, choice: ViewerChoice | None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +12,7 @@ from textual.widgets import DataTable, Label
 
 from genai_tui.session.listing import SessionSummary, list_sessions
 from genai_tui.session.store import SessionError, SessionStore
-from genai_tui.ui.images import ThumbnailCache, show_picture
+from genai_tui.ui.images import ImageDrawing, ThumbnailCache, show_picture
 from genai_tui.ui.widgets.picture import Picture
 from genai_tui.words import shown_path
 
@@ -45,10 +44,10 @@ class SessionPicker(ModalScreen[str | None]):
         Binding("n", "new", "New session", id="picker.new"),
     ]
 
-    def __init__(self, root: Path, image_class: Any) -> None:
+    def __init__(self, root: Path, drawing: ImageDrawing) -> None:
         super().__init__()
         self._root = root
-        self._image_class = image_class
+        self._drawing = drawing
         try:
             self._summaries = list_sessions(root)
             self._problem = ""
@@ -62,7 +61,7 @@ class SessionPicker(ModalScreen[str | None]):
             yield Label(self._problem or f"Sessions in {shown_path(self._root)}", id="picker-title")
             with Horizontal():
                 yield DataTable(cursor_type="row", zebra_stripes=True)
-                yield Picture(self._image_class, id="picker-thumb")
+                yield Picture(self._drawing, id="picker-thumb")
             yield Label("enter open · n new · escape cancel", id="picker-help")
 
     def on_mount(self) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 from textual import work
@@ -40,7 +39,7 @@ from genai_tui.jobs.events import (
 )
 from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.ui.data_scan import scan_folder
-from genai_tui.ui.images import show_picture
+from genai_tui.ui.images import ImageDrawing, show_picture
 from genai_tui.ui.screens.main import NARROW_WIDTH, SHORT_HEIGHT
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.loss_plot import LossPlot
@@ -112,10 +111,10 @@ class TrainingScreen(Screen[None]):
         Binding("ctrl+t", "back", "Back", id="training.back", tooltip="Back to the main screen"),
     ]
 
-    def __init__(self, workspace: Workspace, image_class: Any) -> None:
+    def __init__(self, workspace: Workspace, drawing: ImageDrawing) -> None:
         super().__init__()
         self.workspace = workspace
-        self._image_class = image_class
+        self._drawing = drawing
         self._job_id: str | None = None
         self._params: TrainParams | None = None
         self._log_every = 1
@@ -144,7 +143,7 @@ class TrainingScreen(Screen[None]):
                 yield LossPlot(id="loss-plot")
                 yield Label("idle", id="train-progress")
                 with Horizontal(id="train-samples-row"):
-                    yield Picture(self._image_class, id="train-samples")
+                    yield Picture(self._drawing, id="train-samples")
                     yield Label("samples appear after each validation round", id="samples-caption")
                 yield LogPanel(id="train-log")
         yield Footer()

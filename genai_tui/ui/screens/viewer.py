@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from genai_tui import words
-from genai_tui.ui.images import show_picture
+from genai_tui.ui.images import ImageDrawing, show_picture
 from genai_tui.ui.screens.dialogs import ConfirmDialog
 from genai_tui.ui.widgets.picture import Picture
 
@@ -82,12 +82,12 @@ class ViewerScreen(Screen[ViewerChoice | None]):
         Binding("right", "step(1)", "Next", id="viewer.next"),
     ]
 
-    def __init__(self, records: list[ImageRecord], index: int, folder: Path, image_class: Any):
+    def __init__(self, records: list[ImageRecord], index: int, folder: Path, drawing: ImageDrawing):
         super().__init__()
         self._records = records
         self._index = index
         self._folder = folder
-        self._image_class = image_class
+        self._drawing = drawing
 
     @property
     def record(self) -> ImageRecord:
@@ -96,7 +96,7 @@ class ViewerScreen(Screen[ViewerChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Picture(self._image_class, id="viewer-image")
+            yield Picture(self._drawing, id="viewer-image")
             with VerticalScroll():
                 yield Static(id="viewer-info")
         yield Footer()

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Label
 
-from genai_tui.ui.images import ThumbnailCache, show_picture
+from genai_tui.ui.images import ImageDrawing, ThumbnailCache, show_picture
 from genai_tui.ui.widgets.gallery_order import GalleryOrder
 from genai_tui.ui.widgets.picture import Picture
 
@@ -46,14 +46,14 @@ class Slot(Vertical):
     Slot Label {{ height: 1; width: 1fr; text-align: center; color: $text-muted; }}
     """
 
-    def __init__(self, image_class: Any) -> None:
+    def __init__(self, drawing: ImageDrawing) -> None:
         super().__init__()
-        self._image_class = image_class
+        self._drawing = drawing
         self.file: str | None = None  # what the slot shows, so unchanged slots are left alone
         self._text = ""
 
     def compose(self) -> ComposeResult:
-        yield Picture(self._image_class, classes="thumb")
+        yield Picture(self._drawing, classes="thumb")
         yield Label("")
 
     def show(self, file: str, thumbnail: Any, text: str) -> None:
@@ -113,9 +113,9 @@ class Gallery(Vertical, can_focus=True):
             super().__init__()
             self.record = record
 
-    def __init__(self, image_class: Any, *, id: str | None = None) -> None:
+    def __init__(self, drawing: ImageDrawing, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._image_class = image_class
+        self._drawing = drawing
         self.order = GalleryOrder()
         self._records: list[ImageRecord] = []  # what is shown, in order
         self._folder = Path(".")
@@ -207,7 +207,7 @@ class Gallery(Vertical, can_focus=True):
             grid = self.query_one(Grid)
             grid.styles.grid_size_columns = columns
             await grid.remove_children()
-            await grid.mount_all(Slot(self._image_class) for _ in range(columns * rows))
+            await grid.mount_all(Slot(self._drawing) for _ in range(columns * rows))
             self._refresh_view()
 
     def watch_cursor(self, _old: int, new: int) -> None:

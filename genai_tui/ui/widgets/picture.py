@@ -8,15 +8,13 @@ size or the picture changes. The same for Kitty, Sixel, half-cell and Unicode dr
 
 from __future__ import annotations
 
-from typing import Any
-
 from PIL import Image
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.css.query import NoMatches
 from textual.widget import Widget
 
-from genai_tui.ui.images import cell_pixels, fit_cells
+from genai_tui.ui.images import ImageDrawing, cell_pixels, fit_cells
 
 
 class Picture(Container):
@@ -27,14 +25,21 @@ class Picture(Container):
     """
 
     def __init__(
-        self, image_class: Any, *, id: str | None = None, classes: str | None = None
+        self, drawing: ImageDrawing, *, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self._image_class = image_class
+        self._drawing = drawing
         self._picture: Image.Image | None = None
 
     def compose(self) -> ComposeResult:
-        yield self._image_class(None, classes="picture-view")
+        if self._drawing.widget_class is not None:
+            yield self._drawing.widget_class(None, classes="picture-view")
+
+    def drawing_loaded(self) -> None:
+        """textual-image was loaded after this picture was made: draw it now."""
+        if self._view() is None and self._drawing.widget_class is not None:
+            self.mount(self._drawing.widget_class(None, classes="picture-view"))
+            self.call_after_refresh(self.__setattr__, "image", self._picture)
 
     @property
     def image(self) -> Image.Image | None:

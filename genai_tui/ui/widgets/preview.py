@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from PIL import Image
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.widgets import Label, ProgressBar
 
-from genai_tui.ui.images import show_picture
+from genai_tui.ui.images import ImageDrawing, show_picture
 from genai_tui.ui.widgets.picture import Picture
 
 PREVIEW_INTERVAL = 0.15
@@ -61,9 +60,9 @@ class PreviewPane(Vertical):
     PreviewPane ProgressBar { height: 1; }
     """
 
-    def __init__(self, image_class: Any, *, id: str | None = None) -> None:
+    def __init__(self, drawing: ImageDrawing, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._image_class = image_class
+        self._drawing = drawing
         self._last_draw = 0.0
         self.border_title = "Preview"
 
@@ -71,7 +70,7 @@ class PreviewPane(Vertical):
         self.reset_progress()
 
     def compose(self) -> ComposeResult:
-        yield Picture(self._image_class, id="preview-image")
+        yield Picture(self._drawing, id="preview-image")
         with Center():
             yield ProgressBar(total=100, show_eta=False, id="preview-progress")
         yield Label("idle", id="preview-status")
