@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     from genai_tui.cli.generate import add_generate_command
     from genai_tui.cli.score import add_score_command
     from genai_tui.cli.sessions import add_sessions_command
+    from genai_tui.cli.sweep import add_sweep_command
     from genai_tui.cli.train import add_train_command
 
     parser = OneLineParser(
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_jobs_options(parser, detach=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_generate_command(commands)
+    add_sweep_command(commands)
     add_sessions_command(commands)
     add_score_command(commands)
     add_train_command(commands)

@@ -130,6 +130,9 @@ class TrainJob:
         return f"{verb} LoRA {self.name}: {self.params.steps} steps"
 
 
+SWEEP_BATCH = 4
+"""Cells that differ only in seed made as one batch, at most (a sweep's `-n` changes it)."""
+
 RANKERS = ("clip", "pickscore")
 """Scorers a sweep's cells can be ranked by (pickscore is not built yet: it is refused)."""
 
@@ -155,7 +158,7 @@ class SweepJob:
     """Which score marks the best cells: clip (or pickscore, once it exists)."""
     clip: str | None = None
     """CLIP reference for scoring; None: engine.clip_refs.DEFAULT_CLIP_RULE."""
-    batch: int = 4
+    batch: int = SWEEP_BATCH
     """At most this many cells that differ only in seed are made as one batch."""
     yes: bool = False
     """Allow more than sweep_axes.MAX_CELLS cells."""

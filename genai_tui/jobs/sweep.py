@@ -9,6 +9,7 @@ with CLIP as generation scores. Running the same sweep id again skips the cells 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 
 from genai_tui.engine.errors import BadInput, Cancelled
@@ -16,7 +17,7 @@ from genai_tui.engine.params import GenerateParams
 from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.events import GridReady, SweepCell
 from genai_tui.jobs.generation import run_generate
-from genai_tui.jobs.specs import RANKERS, GenerateJob, SweepJob, check_lora_name
+from genai_tui.jobs.specs import RANKERS, GenerateJob, SweepJob
 from genai_tui.jobs.sweep_axes import Cell, Plan, plan_sweep
 from genai_tui.jobs.sweep_grid import write_grids
 from genai_tui.knobs import IMAGE_KNOB_NAMES, MAX_SEED
@@ -32,6 +33,19 @@ def check_rank(rank: str) -> None:
         raise BadInput(f"unknown scorer {rank!r}", hint="rank by clip")
 
 
+_SWEEP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+
+
+def check_sweep_id(sweep: str) -> str:
+    """Return `sweep` if it can be a sweep id: a file name in grids/ and the records' `sweep`."""
+    if not _SWEEP_ID.fullmatch(sweep) or sweep.endswith("."):
+        raise BadInput(
+            f"sweep id {sweep!r} is not allowed",
+            hint='use 1-64 letters, digits, "-", "_" or ".", starting with a letter or digit',
+        )
+    return sweep
+
+
 def sweep_seed(sweep: str) -> int:
     """The base seed of a sweep given none: the same for the same id, so a rerun resumes."""
     return int.from_bytes(hashlib.sha256(sweep.encode()).digest()[:4], "big") % (MAX_SEED - 64)
@@ -40,7 +54,7 @@ def sweep_seed(sweep: str) -> int:
 def plan_for(job: SweepJob) -> Plan:
     """The job's plan, checked; its seed from the sweep id when none is given."""
     check_rank(job.rank)
-    check_lora_name(job.sweep)  # a file name in grids/, and the records' `sweep`
+    check_sweep_id(job.sweep)
     if job.batch < 1:
         raise BadInput(f"a sweep batch must be at least 1 (got {job.batch})")
     params = job.params

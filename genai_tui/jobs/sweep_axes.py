@@ -41,19 +41,17 @@ class AxisKind:
 
 
 AXIS_KINDS: tuple[AxisKind, ...] = (
-    AxisKind("seed", "Seed", "starting noise; cells differing only in seed run as one batch",
-             "seed=1-4"),
+    AxisKind("seed", "Seed", "starting noise (seed cells run as one batch)", "seed=1-4"),
     AxisKind("steps", "Steps", "denoising steps", "steps=10-30 (+10)"),
     AxisKind("cfg", "CFG scale", "guidance scale; decimals allowed", "cfg=2-8 (+1.5)"),
-    AxisKind("sampler", "Sampler", "AUTOMATIC1111 sampler names", 'sampler="Euler a,DDIM"'),
+    AxisKind("sampler", "Sampler", "AUTOMATIC1111's sampler names", "sampler=Euler a,DDIM"),
     AxisKind("size", "Size", "WxH or N (square), multiples of 8", "size=512x768,768x512"),
-    AxisKind("clip-skip", "Clip skip", "text encoder layers skipped from the end", "clip-skip=1,2"),
-    AxisKind("lora:NAME", "LoRA NAME", "weight of a LoRA of the session or a .safetensors file",
+    AxisKind("clip-skip", "Clip skip", "1 is the text encoder's last layer", "clip-skip=1,2"),
+    AxisKind("lora:NAME", "LoRA NAME", "a LoRA's weight (a name or a file)",
              "lora:style=0-1 [5]"),
-    AxisKind("prompt", "Prompt S/R", "search/replace: the first value is in the prompt and each "
-             "value replaces it in turn", "prompt=red,green,blue"),
-    AxisKind("matrix", "Prompt matrix", "the prompt's a|b|c parts: every cell has the first part "
-             "and one subset of the others", "matrix"),
+    AxisKind("prompt", "Prompt S/R", "each value replaces the first, which is in the prompt",
+             "prompt=red,green,blue"),
+    AxisKind("matrix", "Prompt matrix", "prompt a|b|c: a plus each subset of the rest", "matrix"),
 )  # fmt: skip
 """Every axis name, written once: the plan reads it and `genai-tui sweep --help` lists it."""
 
