@@ -140,12 +140,13 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     print(f"genai-tui: sweep {job.sweep} (--id {job.sweep} finishes it)", file=sys.stderr)
     with ProgressView(Console(stderr=True), job.params.steps) as view:
         end, seen = follow(job, root, in_process=in_process(args), view=view)
-    for event in seen:
-        if isinstance(event, SweepCell):
-            record = event.record
-            where = ", ".join(f"{axis}: {value}" for axis, value in record.axes.items())
-            score = f"{record.clip_score:.2f}" if record.clip_score is not None else "-"
-            print(f"{event.path}\t{where}\t{score}")
+    # In plan order (x fastest), whatever order the batches made them in.
+    cells = sorted((e for e in seen if isinstance(e, SweepCell)), key=lambda e: e.index)
+    for event in cells:
+        record = event.record
+        where = ", ".join(f"{axis}: {value}" for axis, value in record.axes.items())
+        score = f"{record.clip_score:.2f}" if record.clip_score is not None else "-"
+        print(f"{event.path}\t{where}\t{score}")
     for event in seen:
         if isinstance(event, GridReady):
             for path in event.paths:
