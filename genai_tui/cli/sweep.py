@@ -142,15 +142,14 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         end, seen = follow(job, root, in_process=in_process(args), view=view)
     # In plan order (x fastest), whatever order the batches made them in.
     cells = sorted((e for e in seen if isinstance(e, SweepCell)), key=lambda e: e.index)
-    for event in cells:
-        record = event.record
+    for cell in cells:
+        record = cell.record
         where = ", ".join(f"{axis}: {value}" for axis, value in record.axes.items())
         score = f"{record.clip_score:.2f}" if record.clip_score is not None else "-"
-        print(f"{event.path}\t{where}\t{score}")
-    for event in seen:
-        if isinstance(event, GridReady):
-            for path in event.paths:
-                print(path)
+        print(f"{cell.path}\t{where}\t{score}")
+    for grid in (e for e in seen if isinstance(e, GridReady)):
+        for path in grid.paths:
+            print(path)
     if isinstance(end, JobFinished):
         return ExitCode.OK
     if isinstance(end, JobFailed):
