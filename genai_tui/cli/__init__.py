@@ -20,6 +20,7 @@ from genai_tui.engine.preview_modes import PREVIEW_HELP, PREVIEW_MODES
 
 COMMANDS: dict[str, str] = {
     "generate": "genai_tui.cli.generate:add_generate_command",
+    "sweep": "genai_tui.cli.sweep:add_sweep_command",
     "sessions": "genai_tui.cli.sessions:add_sessions_command",
     "score": "genai_tui.cli.score:add_score_command",
     "train": "genai_tui.cli.train:add_train_command",

@@ -52,6 +52,18 @@ def add_generate_command(commands: Any) -> None:
         "one per line, last.",
     )
     parser.add_argument("prompt", help=PROMPT.help)
+    add_knob_options(parser)
+    add_session_name_option(parser)
+    add_generate_scoring_options(parser)
+    add_session_options(parser)
+    add_load_options(parser)
+    add_jobs_options(parser)
+    parser.set_defaults(handler=run_generate_command)
+
+
+def add_knob_options(parser: argparse.ArgumentParser) -> None:
+    """An option per knob (the words of genai_tui.knobs), --size and --lora: generate's and
+    sweep's."""
     for item in fields(GenerateParams):
         spec: Knob | None = item.metadata.get("knob")
         if spec is None or not spec.flags or item.name == "loras":
@@ -80,12 +92,6 @@ def add_generate_command(commands: Any) -> None:
         help="apply a LoRA of the session (by name) or a .safetensors file, at WEIGHT "
         "(default 1); repeat for several",
     )
-    add_session_name_option(parser)
-    add_generate_scoring_options(parser)
-    add_session_options(parser)
-    add_load_options(parser)
-    add_jobs_options(parser)
-    parser.set_defaults(handler=run_generate_command)
 
 
 def parse_size(text: str | None) -> tuple[int | None, int | None]:
@@ -128,7 +134,7 @@ def run_generate_command(args: argparse.Namespace) -> int:
         if given is not None:
             resolve_source(given)  # a typo fails before anything is written
         store = open_store(args)
-        model = given or store.session.model or _default_model()
+        model = given or store.session.model or default_model()
         resolve_source(model)
     except (BadInput, ModelError) as exc:
         fail(str(exc), exc.hint)
@@ -148,7 +154,7 @@ def run_generate_command(args: argparse.Namespace) -> int:
     return _run(job, args)
 
 
-def _default_model() -> str:
+def default_model() -> str:
     from genai_tui.engine.models import default_model_ref
     from genai_tui.engine.sources import DEMO
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -84,12 +84,20 @@ def generate(
     cancel: threading.Event | None = None,
     *,
     preview: PreviewMode = "auto",
+    seeds: Sequence[int] | None = None,
 ) -> Generation:
     """Make `params.batch_size` images; raise Cancelled if `cancel` is set before the end.
 
     `preview` says how the preview frames given to `on_step` are made (engine/previewer.py).
+    `seeds`: one image per seed, in one batch, instead of seed, seed+1, ... (a sweep's seed
+    axis); each is the image that seed makes alone, as each has its own generator.
     """
+    if seeds is not None:
+        if not seeds:
+            raise ValueError("seeds must hold at least one seed")
+        params = replace(params, seed=seeds[0], batch_size=len(seeds))
     params = params.validate().with_seed()
+    seed_list = list(seeds) if seeds is not None else params.seeds()
     check_preview_mode(preview)
     pipe = model.pipe
     pipe.scheduler = build_scheduler(params.scheduler, model.original_scheduler_config)
@@ -105,7 +113,7 @@ def generate(
     if few := find_sampler(params.scheduler).too_few_steps(params.steps):
         warnings.append(few)
     # CPU generators make the same noise on any device, as A1111's default RNG does.
-    generators = [torch.Generator("cpu").manual_seed(seed) for seed in params.seeds()]
+    generators = [torch.Generator("cpu").manual_seed(seed) for seed in seed_list]
     scale = int(pipe.vae_scale_factor)
     previewer = Previewer(
         model, preview, (params.batch_size, height // scale, width // scale), PREVIEW_INTERVAL
@@ -153,6 +161,6 @@ def generate(
     seconds = time.perf_counter() - started
     images = [
         GeneratedImage(image=image, seed=seed)
-        for image, seed in zip(output.images, params.seeds(), strict=True)
+        for image, seed in zip(output.images, seed_list, strict=True)
     ]
     return Generation(images, params, width, height, seconds, warnings)

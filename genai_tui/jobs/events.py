@@ -345,3 +345,39 @@ class LoraReady(Event):
 
     def sentence(self) -> str:
         return f"LoRA {self.record.name} is ready: {words.shown_path(self.path)}"
+
+
+@dataclass(frozen=True)
+class SweepCell(Event):
+    """Cell `index` of `total` of a sweep is in the session (made now, or already before)."""
+
+    sweep: str
+    index: int
+    """1-based, x fastest."""
+    total: int
+    record: ImageRecord
+    path: Path
+    skipped: bool = False
+    """True: the cell was made by an earlier run of the same sweep, and kept."""
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        where = ", ".join(f"{axis} {value}" for axis, value in self.record.axes.items())
+        score = self.record.clip_score
+        scored = f", CLIP {score:.1f}" if score is not None else ""
+        made = " (made before)" if self.skipped else ""
+        return f"cell {self.index} of {self.total} ({where}): {self.record.file}{scored}{made}"
+
+
+@dataclass(frozen=True)
+class GridReady(Event):
+    """A sweep's grids are written: one PNG per Z value, and the layout and scores as JSON."""
+
+    sweep: str
+    paths: tuple[Path, ...]
+    layout: Path
+    level: ClassVar[Level] = "ok"
+
+    def sentence(self) -> str:
+        shown = ", ".join(words.shown_path(path) for path in self.paths)
+        return f"sweep {self.sweep}: grid{'s' * (len(self.paths) != 1)} {shown}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PIL import Image
 
 from genai_tui.jobs.context import JobContext
@@ -14,10 +16,18 @@ from genai_tui.jobs.specs import GenerateJob
 from genai_tui.session.models import ImageRecord
 
 
-def run_generate(job: GenerateJob, ctx: JobContext) -> list[ImageRecord]:
+def run_generate(
+    job: GenerateJob,
+    ctx: JobContext,
+    *,
+    seeds: Sequence[int] | None = None,
+    sweep: str | None = None,
+    axes: Sequence[dict[str, str]] = (),
+) -> list[ImageRecord]:
     """Load (or reuse) the model, generate, and save each image into the session as it lands.
 
     Then score the images with CLIP (unless job.score is off); returns their final records.
+    A sweep's batch passes its cells' `seeds` (one image each), its id and each cell's `axes`.
     """
     from genai_tui.engine.generate import StepInfo, generate
 
@@ -42,13 +52,13 @@ def run_generate(job: GenerateJob, ctx: JobContext) -> list[ImageRecord]:
 
     store.remember_prompt(params.prompt)
     store.set_model(ref)
-    result = generate(model, params, on_step, ctx.cancel, preview=job.preview)
+    result = generate(model, params, on_step, ctx.cancel, preview=job.preview, seeds=seeds)
     for warning in result.warnings:
         ctx.emit(JobWarning(ctx.job_id, warning))
     per_image = result.seconds / max(1, len(result.images))
     made_by = MadeBy(ref, model.source.name, model.model_hash, model.device, model.dtype)
     landed: list[tuple[ImageRecord, Image.Image]] = []
-    for made in result.images:
+    for i, made in enumerate(result.images):
         record = image_record(
             params,
             seed=made.seed,
@@ -57,6 +67,8 @@ def run_generate(job: GenerateJob, ctx: JobContext) -> list[ImageRecord]:
             made_by=made_by,
             loras=lora_uses,
             seconds=per_image,
+            sweep=sweep,
+            axes=axes[i] if i < len(axes) else None,
         )
         saved = save_image(store, record, made.image)
         ctx.emit(ImageReady(ctx.job_id, saved, store.path / saved.file))

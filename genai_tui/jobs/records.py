@@ -54,6 +54,8 @@ def image_record(
     seconds: float = 0.0,
     train_run: str | None = None,
     train_step: int | None = None,
+    sweep: str | None = None,
+    axes: dict[str, str] | None = None,
 ) -> ImageRecord:
     """The record of one image made from `params` at `seed` and this size (file set on save)."""
     knobs = {name: getattr(params, name) for name in IMAGE_KNOB_NAMES}
@@ -73,6 +75,8 @@ def image_record(
         versions=library_versions(),
         train_run=train_run,
         train_step=train_step,
+        sweep=sweep,
+        axes=dict(axes or {}),
     )
 
 

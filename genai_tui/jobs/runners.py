@@ -7,7 +7,8 @@ from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.generation import run_generate
 from genai_tui.jobs.loading import load_model_for
 from genai_tui.jobs.scoring import run_score
-from genai_tui.jobs.specs import GenerateJob, Job, LoadModelJob, ScoreJob, TrainJob
+from genai_tui.jobs.specs import GenerateJob, Job, LoadModelJob, ScoreJob, SweepJob, TrainJob
+from genai_tui.jobs.sweep import run_sweep
 from genai_tui.jobs.training import run_train
 
 
@@ -17,6 +18,8 @@ def run_job(job: Job, ctx: JobContext) -> None:
         run_best_of(job, ctx)
     elif isinstance(job, GenerateJob):
         run_generate(job, ctx)
+    elif isinstance(job, SweepJob):
+        run_sweep(job, ctx)
     elif isinstance(job, ScoreJob):
         run_score(job, ctx)
     elif isinstance(job, TrainJob):

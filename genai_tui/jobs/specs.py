@@ -135,5 +135,46 @@ class TrainJob:
         return f"{verb} LoRA {self.name}: {self.params.steps} steps"
 
 
-Job = GenerateJob | LoadModelJob | ScoreJob | TrainJob
+SWEEP_BATCH = 4
+"""Cells that differ only in seed made as one batch, at most (a sweep's `-n` changes it)."""
+
+RANKERS = ("clip", "pickscore")
+"""Scorers a sweep's cells can be ranked by (pickscore is not built yet: it is refused)."""
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    """An X/Y/Z sweep: one image per cell of up to three axes, then labelled grids.
+
+    Each cell is an ordinary image record (with `sweep` and `axes` set) made as GenerateJob
+    makes it; running the same `sweep` id again makes only the cells not in the session yet.
+    """
+
+    params: GenerateParams
+    """The base knobs every cell starts from; seed None: a seed that comes from the sweep id,
+    so running the same id again makes the same cells."""
+    axes: tuple[str, ...]
+    """"AXIS=VALUES" specs for x, y and z (jobs/sweep_axes.py)."""
+    model: str | None
+    session: SessionStore = field(compare=False, repr=False)
+    sweep: str = field(default_factory=lambda: "sweep-" + new_job_id())
+    load: LoadOptions = field(default_factory=LoadOptions)
+    rank: str = "clip"
+    """Which score marks the best cells: clip (or pickscore, once it exists)."""
+    clip: str | None = None
+    """CLIP reference for scoring; None: engine.clip_refs.DEFAULT_CLIP_RULE."""
+    batch: int = SWEEP_BATCH
+    """At most this many cells that differ only in seed are made as one batch."""
+    yes: bool = False
+    """Allow more than sweep_axes.MAX_CELLS cells."""
+    preview: PreviewMode = "auto"
+    id: str = field(default_factory=new_job_id)
+
+    @property
+    def title(self) -> str:
+        """One line for the log panel."""
+        return f"sweep {self.sweep}: {' × '.join(self.axes)}"
+
+
+Job = GenerateJob | LoadModelJob | ScoreJob | TrainJob | SweepJob
 """Every kind of job the worker runs (training and scoring join this union)."""

@@ -27,7 +27,7 @@ from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.params import GenerateParams, LoadOptions, LoraWeight
 from genai_tui.jobs import events
 from genai_tui.jobs.events import Event, LossCurve, Progress, TrainStep, ValidationImages
-from genai_tui.jobs.specs import GenerateJob, Job, LoadModelJob, ScoreJob, TrainJob
+from genai_tui.jobs.specs import GenerateJob, Job, LoadModelJob, ScoreJob, SweepJob, TrainJob
 from genai_tui.session.models import LoraRecord, LoraUse
 from genai_tui.session.store import SessionStore
 from tests.test_import_hygiene import HEAVY, modules_after_import
@@ -104,6 +104,20 @@ def sample_jobs(store: SessionStore) -> list[Job]:
         LoadModelJob("/models/sd15.safetensors", LOAD, "load1"),
         ScoreJob(store, "a red circle", "clip-l14", ("images/0001-1.png",), 4, "score1"),
         TrainJob(TRAIN, "/data/dogs", "dog", store, "sd15", "runs/dog-1/checkpoint-100", LOAD),
+        SweepJob(
+            PARAMS,
+            ("cfg=5-9 (+2)", "seed=1,2", "sampler=Euler a,DDIM"),
+            "sd15",
+            store,
+            "sweep-1",
+            LOAD,
+            "pickscore",
+            "clip-l14",
+            8,
+            True,
+            "taesd",
+            "sweep1",
+        ),
     ]
 
 
@@ -152,6 +166,13 @@ EVENTS: list[Event] = [
     ValidationImages("j3", "dog-1", 50, (RECORD, OTHER), (Path("/s/a.png"), Path("/s/b.png"))),
     events.CheckpointSaved("j3", "dog-1", 100, Path("/s/runs/dog-1/checkpoint-100")),
     events.LoraReady("j3", LORA, Path("/s/loras/dog")),
+    events.SweepCell("j4", "sweep-1", 3, 12, RECORD, Path("/s/images/0001-42.png"), True),
+    events.GridReady(
+        "j4",
+        "sweep-1",
+        (Path("/s/grids/a-1.png"), Path("/s/grids/a-2.png")),
+        Path("/s/grids/a.json"),
+    ),
 ]
 
 
@@ -210,14 +231,14 @@ def test_the_samples_cover_every_job_kind_and_set_every_field(store: SessionStor
         assert unchanged == [], f"set these in the {type(sample).__name__} sample"
 
 
-@pytest.mark.parametrize("index", range(4))
+@pytest.mark.parametrize("index", range(5))
 def test_every_job_kind_arrives_as_sent(store: SessionStore, index: int) -> None:
     job = sample_jobs(store)[index]
     got = job_over_wire(job)
     assert type(got) is type(job)
     assert got == job  # every field but the session
     assert got.id == job.id
-    if isinstance(got, GenerateJob | ScoreJob | TrainJob):
+    if isinstance(got, GenerateJob | ScoreJob | TrainJob | SweepJob):
         assert got.session.path == store.path
 
 

@@ -1,0 +1,374 @@
+"""A sweep's axes ("cfg=5-9 (+2)") and its plan: every cell as full GenerateParams. Pure Python.
+
+The syntax is AUTOMATIC1111's X/Y/Z plot: comma-separated values (CSV, so a value may be quoted
+to hold a comma), and for numbers the ranges `1-5` (1,2,3,4,5), `1-10 (+2)` (1,3,5,7,9) and
+`1-10 [5]` (5 values evenly spaced, both ends included). Every value is checked against its
+knob's bounds (genai_tui.knobs) here, so a bad one is refused before anything is queued.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from genai_tui.engine.errors import BadInput
+from genai_tui.engine.params import GenerateParams, LoraWeight, check_number
+from genai_tui.engine.schedulers import find_sampler
+from genai_tui.knobs import CLIP_SKIP, GUIDANCE, LORAS, SEED, STEPS, WIDTH, Knob
+
+MAX_AXES = 3
+MAX_CELLS = 1000
+"""More cells than this need yes=True (`--yes`): a typo in a range should not queue a day."""
+MAX_VALUES = 10_000
+"""No axis holds more values, even with yes: a range like 1-1e9 is refused before it is built."""
+MAX_MATRIX_PARTS = 12
+"""A prompt matrix of n optional parts makes 2**n cells; 12 is already 4096."""
+
+
+@dataclass(frozen=True)
+class AxisKind:
+    """One axis name: its label on the grid and in records, its help, an example."""
+
+    name: str
+    label: str
+    help: str
+    example: str
+
+
+AXIS_KINDS: tuple[AxisKind, ...] = (
+    AxisKind("seed", "Seed", "starting noise (seed cells run as one batch)", "seed=1-4"),
+    AxisKind("steps", "Steps", "denoising steps", "steps=10-30 (+10)"),
+    AxisKind("cfg", "CFG scale", "guidance scale; decimals allowed", "cfg=2-8 (+1.5)"),
+    AxisKind("sampler", "Sampler", "AUTOMATIC1111's sampler names", "sampler=Euler a,DDIM"),
+    AxisKind("size", "Size", "WxH or N (square), multiples of 8", "size=512x768,768x512"),
+    AxisKind("clip-skip", "Clip skip", "1 is the text encoder's last layer", "clip-skip=1,2"),
+    AxisKind("lora:NAME", "LoRA NAME", "a LoRA's weight (a name or a file)",
+             "lora:style=0-1 [5]"),
+    AxisKind("prompt", "Prompt S/R", "each value replaces the first, which is in the prompt",
+             "prompt=red,green,blue"),
+    AxisKind("matrix", "Prompt matrix", "prompt a|b|c: a plus each subset of the rest", "matrix"),
+)  # fmt: skip
+"""Every axis name, written once: the plan reads it and `genai-tui sweep --help` lists it."""
+
+_KINDS = {kind.name: kind for kind in AXIS_KINDS}
+
+
+def axes_help() -> str:
+    """One line per axis name with an example, for --help."""
+    return "\n".join(f"  {k.name:<10} {k.help}; e.g. {k.example}" for k in AXIS_KINDS)
+
+
+@dataclass(frozen=True)
+class AxisValue:
+    """One value of an axis: what it sets, and how the grid and the record name it."""
+
+    label: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A parsed axis: its name ("cfg", "lora:style"), its label, its values in order."""
+
+    name: str
+    label: str
+    values: tuple[AxisValue, ...]
+    spec: str
+    """The text it was given, as the grid's PNG text repeats it."""
+    apply: Callable[[GenerateParams, Any], GenerateParams]
+
+    @property
+    def kind(self) -> str:
+        """The axis name without its argument: "lora" for "lora:style"."""
+        return self.name.split(":", 1)[0]
+
+    def heading(self, value: AxisValue) -> str:
+        """A value as the grid draws it: "CFG scale: 5"; a sampler or a prompt alone."""
+        if self.kind in {"sampler", "prompt", "matrix"}:
+            return value.label
+        return f"{self.label}: {value.label}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One image of the sweep: where it sits (x, y, z), its parameters, its axis labels."""
+
+    index: tuple[int, int, int]
+    params: GenerateParams
+    axes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The cartesian product of up to three axes, x fastest as in AUTOMATIC1111."""
+
+    axes: tuple[Axis, ...]
+    cells: tuple[Cell, ...]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(columns, rows, grids): 1 where an axis is absent."""
+        sizes = [len(axis.values) for axis in self.axes] + [1, 1, 1]
+        return sizes[0], sizes[1], sizes[2]
+
+
+def plan_sweep(base: GenerateParams, specs: Sequence[str], *, yes: bool = False) -> Plan:
+    """The cells of a sweep over `specs` (x, y, z) from `base`; BadInput says what is wrong."""
+    if not specs:
+        raise BadInput("a sweep needs at least one axis", hint='e.g. --x "cfg=5,7,9"')
+    if len(specs) > MAX_AXES:
+        raise BadInput(f"a sweep has at most {MAX_AXES} axes (got {len(specs)})")
+    base = replace(base.validate(), batch_size=1)
+    axes = tuple(parse_axis(spec, base) for spec in specs)
+    names = [axis.name for axis in axes]
+    for name in names:
+        if names.count(name) > 1:
+            raise BadInput(f"axis {name} is given twice", hint="one axis per name")
+    count = math.prod(len(axis.values) for axis in axes)
+    if count > MAX_CELLS and not yes:
+        raise BadInput(
+            f"this sweep makes {count:,} cells, more than {MAX_CELLS:,}", hint="add --yes to run it"
+        )
+    # The matrix rewrites the whole prompt, so it goes first; a search/replace then finds its
+    # text in the rewritten prompt.
+    order = sorted(range(len(axes)), key=lambda i: axes[i].kind != "matrix")
+    ranges = [range(len(axis.values)) for axis in axes] + [range(1)] * (MAX_AXES - len(axes))
+    cells: list[Cell] = []
+    for iz, iy, ix in itertools.product(ranges[2], ranges[1], ranges[0]):
+        at = (ix, iy, iz)
+        params = base
+        for i in order:
+            params = axes[i].apply(params, axes[i].values[at[i]].value)
+        labels = {axis.label: axis.values[at[i]].label for i, axis in enumerate(axes)}
+        cells.append(Cell(at, params.validate(), labels))
+    return Plan(axes, tuple(cells))
+
+
+def parse_axis(spec: str, base: GenerateParams) -> Axis:
+    """One "AXIS=VALUES" spec, its values checked; `base` is needed by prompt and matrix."""
+    name, _, text = spec.partition("=")
+    name = name.strip().lower()
+    key = "lora:NAME" if name.startswith("lora:") else name
+    kind = _KINDS.get(key)
+    if kind is None:
+        known = ", ".join(k.name for k in AXIS_KINDS)
+        raise BadInput(f"unknown sweep axis {name!r} in {spec!r}", hint=f"axes: {known}")
+    if name != "matrix" and not text.strip():
+        raise BadInput(f"axis {name} has no values", hint=f"e.g. {kind.example}")
+    try:
+        if key == "lora:NAME":
+            return _lora_axis(spec, name, text)
+        maker = _MAKERS[name]
+        values, apply = maker(text, base)
+    except BadInput as error:
+        raise BadInput(f"{name} axis: {error}", error.hint) from None
+    return Axis(name, kind.label, _unique(values), spec, apply)
+
+
+def split_values(text: str) -> list[str]:
+    """Comma-separated values, read as CSV (quotes keep a comma); each stripped, none empty."""
+    rows = list(csv.reader([text], skipinitialspace=True))
+    values = [value.strip() for value in (rows[0] if rows else [])]
+    if any(not value for value in values):
+        raise BadInput(f"an empty value in {text!r}")
+    return values
+
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+_RANGE = re.compile(
+    rf"\s*({_NUMBER})\s*-\s*({_NUMBER})\s*(?:\(\s*({_NUMBER})\s*\)|\[\s*(\d+)\s*\])?\s*"
+)
+
+
+def numbers(text: str, integer: bool) -> list[float]:
+    """The numbers of a value list, ranges expanded as AUTOMATIC1111 does."""
+    found: list[float] = []
+    for value in split_values(text):
+        match = _RANGE.fullmatch(value)
+        if match is None:
+            found.append(_number(value, integer))
+            continue
+        start, end = _number(match.group(1), integer), _number(match.group(2), integer)
+        if match.group(4) is not None:
+            found += _spaced(start, end, int(match.group(4)), value)
+        else:
+            step = _number(match.group(3), integer) if match.group(3) else 1.0
+            found += _stepped(start, end, step, value)
+    # Half up, not Python's half to even: 1-10 [5] is 1, 3, 6, 8, 10 either way, 1-4 [3] 1, 3, 4.
+    return [float(math.floor(v + 0.5)) for v in found] if integer else found
+
+
+def _number(text: str, integer: bool) -> float:
+    try:
+        value = float(text.replace(" ", ""))
+    except ValueError:
+        raise BadInput(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise BadInput(f"{text!r} is not a number")
+    if integer and not value.is_integer():
+        raise BadInput(f"{text!r} is not a whole number")
+    return value
+
+
+def _stepped(start: float, end: float, step: float, text: str) -> list[float]:
+    """start, start+step, ... up to end included (when a step lands on it)."""
+    if step == 0:
+        raise BadInput(f"the range {text!r} has a step of 0")
+    # A little slack, so 2-8 (+1.5) ends at 8 despite binary fractions.
+    count = math.floor((end - start) / step + 1e-9) + 1
+    if count < 1:
+        raise BadInput(f"the range {text!r} makes no values", hint="e.g. 1-10 (+2), 10-1 (-2)")
+    _check_count(count, text)
+    return [_tidy(start + i * step) for i in range(count)]
+
+
+def _spaced(start: float, end: float, count: int, text: str) -> list[float]:
+    """`count` values from start to end, both included (numpy's linspace)."""
+    if count < 1:
+        raise BadInput(f"the range {text!r} makes no values", hint="e.g. 1-10 [5]")
+    _check_count(count, text)
+    if count == 1:
+        return [start]
+    gap = (end - start) / (count - 1)
+    return [_tidy(start + i * gap) for i in range(count - 1)] + [end]
+
+
+def _check_count(count: int, text: str) -> None:
+    if count > MAX_VALUES:
+        raise BadInput(f"the range {text!r} makes {count:,} values, over {MAX_VALUES:,}")
+
+
+def _tidy(value: float) -> float:
+    return round(value, 8)  # 2 + 4 * 1.5 is 8.0, not 7.999999999
+
+
+def _shown(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def _unique(values: list[AxisValue]) -> tuple[AxisValue, ...]:
+    """The values in order, each once: a repeat would be the same cell twice (and a resumed
+    sweep finds cells by their labels)."""
+    seen: dict[str, AxisValue] = {}
+    for value in values:
+        seen.setdefault(value.label, value)
+    return tuple(seen.values())
+
+
+Maker = Callable[[str, GenerateParams], tuple[list[AxisValue], Callable[..., GenerateParams]]]
+
+
+def _knob_values(spec: Knob, integer: bool) -> Callable[[str], list[AxisValue]]:
+    def read(text: str) -> list[AxisValue]:
+        found = numbers(text, integer)
+        for value in found:
+            check_number(spec, int(value) if integer else value)
+        return [AxisValue(_shown(v), int(v) if integer else v) for v in found]
+
+    return read
+
+
+def _field(name: str, spec: Knob, integer: bool) -> Maker:
+    read = _knob_values(spec, integer)
+
+    def make(text: str, _base: GenerateParams) -> tuple[list[AxisValue], Callable[..., Any]]:
+        return read(text), lambda params, value: replace(params, **{name: value})
+
+    return make
+
+
+def _sampler(text: str, _base: GenerateParams) -> tuple[list[AxisValue], Callable[..., Any]]:
+    values = [AxisValue(find_sampler(v).name, find_sampler(v).name) for v in split_values(text)]
+    return values, lambda params, value: replace(params, scheduler=value)
+
+
+def _size(text: str, _base: GenerateParams) -> tuple[list[AxisValue], Callable[..., Any]]:
+    sizes: list[tuple[int, int]] = []
+    for value in split_values(text):
+        match = re.fullmatch(r"(\d+)\s*[xX×]\s*(\d+)", value)
+        if match:
+            sizes.append((int(match.group(1)), int(match.group(2))))
+        else:  # N or a range of N: squares
+            sizes += [(int(n), int(n)) for n in numbers(value, integer=True)]
+    for width, height in sizes:
+        for side in (width, height):
+            if side % 8 or side < 8:
+                raise BadInput(f"{width}x{height}: sides must be multiples of 8 (got {side})")
+            check_number(WIDTH, side)
+    values = [AxisValue(f"{w}x{h}", (w, h)) for w, h in sizes]
+    return values, lambda params, value: replace(params, width=value[0], height=value[1])
+
+
+def _prompt_sr(text: str, base: GenerateParams) -> tuple[list[AxisValue], Callable[..., Any]]:
+    values = split_values(text)
+    first = values[0]
+    if first not in base.prompt and first not in base.negative_prompt:
+        raise BadInput(
+            f"{first!r} is not in the prompt",
+            hint="the first value is the text each value replaces",
+        )
+
+    def apply(params: GenerateParams, value: str) -> GenerateParams:
+        return replace(
+            params,
+            prompt=params.prompt.replace(first, value),
+            negative_prompt=params.negative_prompt.replace(first, value),
+        )
+
+    return [AxisValue(v, v) for v in values], apply
+
+
+def _matrix(text: str, base: GenerateParams) -> tuple[list[AxisValue], Callable[..., Any]]:
+    parts = [part.strip() for part in base.prompt.split("|")]
+    if text.strip() and len(parts) > 1:
+        raise BadInput("give the optional parts in the prompt (a|b|c) or as values, not both")
+    if text.strip():
+        parts = [base.prompt.strip(), *split_values(text)]
+    if len(parts) < 2:
+        raise BadInput(
+            "the prompt has no | parts", hint='e.g. "a cat|in a hat|at night" with --x matrix'
+        )
+    first = parts[0].strip().strip(",").strip()
+    extras = [part.strip(",").strip() for part in parts[1:]]
+    if not first or not all(extras):
+        raise BadInput("a part of the prompt matrix is empty")
+    if len(extras) > MAX_MATRIX_PARTS:
+        raise BadInput(f"a prompt matrix has at most {MAX_MATRIX_PARTS} optional parts")
+    values = []
+    for combination in range(2 ** len(extras)):
+        chosen = tuple(part for n, part in enumerate(extras) if combination & (1 << n))
+        values.append(AxisValue(" + ".join(chosen) or "(none)", ", ".join((first, *chosen))))
+    return values, lambda params, value: replace(params, prompt=value)
+
+
+def _lora_axis(spec: str, name: str, text: str) -> Axis:
+    lora = spec.partition("=")[0].strip()[len("lora:") :].strip()
+    if not lora:
+        raise BadInput(f"axis {spec!r} names no LoRA", hint="e.g. lora:style=0-1 [5]")
+    try:
+        values = _knob_values(LORAS, integer=False)(text)
+    except BadInput as error:
+        raise BadInput(f"{name} axis: {error}", error.hint) from None
+
+    def apply(params: GenerateParams, weight: float) -> GenerateParams:
+        others = tuple(item for item in params.loras if item.name_or_path != lora)
+        return replace(params, loras=(*others, LoraWeight(lora, weight)))
+
+    return Axis(f"lora:{lora}", f"LoRA {lora}", _unique(values), spec, apply)
+
+
+_MAKERS: dict[str, Maker] = {
+    "seed": _field("seed", SEED, integer=True),
+    "steps": _field("steps", STEPS, integer=True),
+    "cfg": _field("cfg_scale", GUIDANCE, integer=False),
+    "clip-skip": _field("clip_skip", CLIP_SKIP, integer=True),
+    "sampler": _sampler,
+    "size": _size,
+    "prompt": _prompt_sr,
+    "matrix": _matrix,
+}
