@@ -106,7 +106,7 @@ def keys(count: int, root: Path) -> None:
         command = [sys.executable, "-m", "genai_tui.cli", "--model", "demo", "--images",
                    "halfcell", "--sessions-dir", str(root), "--session", name, *extra]  # fmt: skip
         pid, fd, _ = spawn_command(command)
-        read_until(fd, b"ready", 300)
+        read_until(fd, b"idle", 300)  # the model is loaded and nothing runs
         drain(fd, 1.0)
 
         def latencies(fd: int = fd) -> list[float]:

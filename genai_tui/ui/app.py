@@ -20,7 +20,6 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from genai_tui.jobs.events import Event
 from genai_tui.ui.graphics import TerminalFacts
 from genai_tui.ui.images import ImageDrawing
 from genai_tui.ui.leaving import (
@@ -34,10 +33,10 @@ from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.main import MainScreen
 from genai_tui.ui.terminal import TerminalDriver
-from genai_tui.ui.widgets.status_header import StatusHeader
 from genai_tui.ui.workspace import AppOptions, Workspace
 
 if TYPE_CHECKING:
+    from genai_tui.jobs.events import Event
     from genai_tui.jobs.specs import Job
 
 __all__ = ["AppOptions", "GenaiApp", "run_app"]
@@ -117,8 +116,6 @@ class GenaiApp(App[None]):
     def on_main_screen_ready(self) -> None:
         """The main screen is mounted: draw it first, then open the session (the session
         models, pydantic, cost more than the rest of the first frame) and load the model."""
-        if self.options.session:
-            self.main_screen.query_one(StatusHeader).session = self.options.session
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:

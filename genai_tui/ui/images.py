@@ -15,11 +15,12 @@ from __future__ import annotations
 import sys
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from genai_tui.ui.graphics import TerminalFacts
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 IMAGE_MODES = ("auto", "tgp", "sixel", "halfcell", "unicode")
 
@@ -144,6 +145,8 @@ class ThumbnailCache:
             self._items.move_to_end(path)
             return cached
         try:
+            from PIL import Image
+
             with Image.open(path) as source:
                 thumb = source.convert("RGB")
         except (OSError, ValueError):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from genai_tui.jobs.events import Event
+if TYPE_CHECKING:
+    from genai_tui.jobs.events import Event
 
 
 class WorkerEvent(Message):

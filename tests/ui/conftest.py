@@ -45,6 +45,14 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], timeout: f
         await pilot.pause(0.05)
 
 
+async def wait_opened(pilot: Pilot[None]) -> None:
+    """Until the whole main screen is mounted and the session shown (just after the first
+    frame, which has only the prompt)."""
+    app = pilot.app
+    assert isinstance(app, GenaiApp)
+    await wait_for(pilot, lambda: app.workspace.store is not None)
+
+
 async def wait_ready(pilot: Pilot[None]) -> None:
     """Until the model is loaded and no job runs."""
     app = pilot.app

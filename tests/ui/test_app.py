@@ -18,7 +18,7 @@ from genai_tui.ui.widgets.param_panel import ParamPanel
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.slider import Slider
 from genai_tui.ui.widgets.status_header import StatusHeader
-from tests.ui.conftest import wait_for, wait_ready
+from tests.ui.conftest import wait_for, wait_opened, wait_ready
 
 AppFactory = Callable[..., GenaiApp]
 
@@ -121,6 +121,7 @@ async def test_reopening_restores_the_session(make_app: AppFactory) -> None:
         await pilot.press("ctrl+q")
     again = make_app()
     async with again.run_test(size=(140, 42)) as pilot:
+        await wait_opened(pilot)
         # The session opens just after the first frame is drawn (its models load then).
         await wait_for(pilot, lambda: again.workspace.store is not None)
         assert again.query_one("#prompt", PromptEditor).text == "a yellow star"
@@ -151,6 +152,7 @@ async def test_prompt_history_walks_with_up_and_down(make_app: AppFactory) -> No
 async def test_sliders_move_with_arrows_and_take_typed_values(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
+        await wait_opened(pilot)
         steps = app.query_one("#steps", Slider)
         steps.focus()
         await pilot.press("right")
@@ -194,6 +196,7 @@ async def test_delete_from_the_viewer_moves_the_file_to_trash(
 async def test_help_explains_the_knobs(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
+        await wait_opened(pilot)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -204,6 +207,7 @@ async def test_help_explains_the_knobs(make_app: AppFactory) -> None:
 async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
+        await wait_opened(pilot)
         titles = {command.title for command in palette_actions(app.screen)}
         assert {"Generate", "Cancel", "Reuse seed", "Open", "New", "Log", "Help"} <= titles
         await wait_ready(pilot)
@@ -212,6 +216,7 @@ async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> N
 async def test_a_bad_seed_field_falls_back_to_random(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
+        await wait_opened(pilot)
         app.query_one("#seed", Input).value = "99999999999"
         assert app.query_one(ParamPanel).seed is None
         await wait_ready(pilot)

@@ -23,7 +23,7 @@ from genai_tui.ui.widgets.loss_plot import LossPlot
 from genai_tui.ui.widgets.slider import Slider
 from genai_tui.ui.widgets.train_form import TrainForm
 from tests.fixtures.lora_data import make_lora_data, single_thread
-from tests.ui.conftest import wait_for, wait_ready
+from tests.ui.conftest import wait_for, wait_opened, wait_ready
 
 one_thread = pytest.fixture(scope="module", autouse=True)(single_thread)
 
@@ -153,6 +153,7 @@ async def test_a_bad_data_folder_is_explained_and_nothing_starts(
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        await wait_opened(pilot)
         screen = await open_training(pilot)
         folder = screen.query_one("#data-folder", Input)
         folder.value = str(tmp_path / "missing")
@@ -187,6 +188,7 @@ async def test_a_lora_file_gets_a_slider_and_is_saved(make_app: AppFactory, tmp_
     save_file({"weight": np.zeros((1, 1), np.float32)}, str(other))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        await wait_opened(pilot)
         panel = app.query_one(LoraPanel)
         field = app.query_one("#lora-path", Input)
         field.focus()
@@ -222,6 +224,7 @@ async def test_on_the_demo_model_the_form_starts_from_its_recipe(
 
     app = make_app(model="demo")
     async with app.run_test(size=SIZE) as pilot:
+        await wait_opened(pilot)
         screen = await open_training(pilot)
         form = screen.query_one(TrainForm)
         assert "demo model's recipe" in str(screen.query_one("#recipe-note").render())
@@ -235,6 +238,7 @@ async def test_on_the_demo_model_the_form_starts_from_its_recipe(
 async def test_the_lora_layers_choice_reaches_the_run(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        await wait_opened(pilot)
         screen = await open_training(pilot)
         form = screen.query_one(TrainForm)
         assert "diffusers LoRA example" in str(screen.query_one("#recipe-note").render())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PIL import Image
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -23,38 +22,22 @@ from textual.widgets import Footer, Label
 from genai_tui import words
 from genai_tui.engine.errors import BadInput
 from genai_tui.engine.preview_modes import PREVIEW_LABELS, next_preview_mode, preview_label
-from genai_tui.jobs.events import (
-    BestOfPicked,
-    Event,
-    ImageReady,
-    ImagesScored,
-    JobCancelled,
-    JobFailed,
-    JobFinished,
-    JobStarted,
-    JobWarning,
-    LoraReady,
-    ModelLoaded,
-    ModelLoading,
-    Progress,
-    TrainStep,
-)
 from genai_tui.ui.commands import MainCommands
 from genai_tui.ui.images import ImageDrawing
-from genai_tui.ui.screens.dialogs import NameDialog
-from genai_tui.ui.screens.viewer import ViewerChoice, ViewerScreen
-from genai_tui.ui.widgets.gallery import Gallery
-from genai_tui.ui.widgets.log_panel import LogPanel
-from genai_tui.ui.widgets.lora_panel import LoraPanel
-from genai_tui.ui.widgets.param_panel import ParamPanel
-from genai_tui.ui.widgets.preview import PreviewPane
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.status_header import Activity, Status, StatusHeader
 from genai_tui.ui.workspace import Workspace
 
 if TYPE_CHECKING:
+    from genai_tui.jobs.events import Event, ImagesScored, JobCancelled, JobFailed, ModelLoaded
     from genai_tui.session.models import EditorState
     from genai_tui.session.store import SessionStore
+    from genai_tui.ui.screens.viewer import ViewerChoice
+    from genai_tui.ui.widgets.gallery import Gallery
+    from genai_tui.ui.widgets.log_panel import LogPanel
+    from genai_tui.ui.widgets.lora_panel import LoraPanel
+    from genai_tui.ui.widgets.param_panel import ParamPanel
+    from genai_tui.ui.widgets.preview import PreviewPane
 
 SAVE_DELAY = 0.5
 """Seconds of quiet after an edit before the editor state is written to session.json."""
@@ -67,9 +50,6 @@ NARROW_WIDTH = 100
 
 SHORT_HEIGHT = 30
 """Below this many rows the log is hidden unless asked for (ctrl+l)."""
-
-_SHOWN_ELSEWHERE = (ModelLoading, Progress, TrainStep)
-"""Events the header and preview show as progress; they are too frequent for the log."""
 
 
 class MainScreen(Screen[None]):
@@ -121,6 +101,7 @@ class MainScreen(Screen[None]):
         self._watch_error = ""
         self._log_wanted: bool | None = None  # None: shown when there is room
         self._session_shown = False
+        self._all_mounted = False  # the first frame has the prompt only
         self._generate_wanted = False  # ctrl+g came before the session did: run it then
         self.preview_mode = workspace.options.preview
         """How the next generations make their preview frames; f2 cycles it."""
@@ -128,19 +109,45 @@ class MainScreen(Screen[None]):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The first frame is what a minimal app draws (header, prompt, footer), so the prompt
+        # takes keys at once; the rest is mounted right after it is painted (_mount_rest).
         yield StatusHeader()
         with Horizontal(id="main"):
             with Vertical(id="editor-column") as column:
                 column.border_title = "Prompt"
                 yield PromptEditor(id="prompt", placeholder="Describe the image…")
-                yield Label("Negative prompt", classes="field-label")
-                yield PromptEditor(id="negative", placeholder="What to avoid…")
-                yield ParamPanel(id="params")
-            with Horizontal(id="view-column"):
-                yield PreviewPane(self.drawing, id="preview")
-                yield Gallery(self.drawing, id="gallery")
-        yield LogPanel(id="log")
+            yield Horizontal(id="view-column")
         yield Footer()
+
+    async def _mount_rest(self) -> None:
+        """The parameters, preview, gallery and log; then the app opens the session."""
+        from genai_tui.ui.widgets.gallery import Gallery
+        from genai_tui.ui.widgets.log_panel import LogPanel
+        from genai_tui.ui.widgets.param_panel import ParamPanel
+        from genai_tui.ui.widgets.preview import PreviewPane
+
+        await self.query_one("#editor-column").mount_all(
+            [
+                Label("Negative prompt", classes="field-label"),
+                PromptEditor(id="negative", placeholder="What to avoid…"),
+                ParamPanel(id="params"),
+            ]
+        )
+        await self.query_one("#view-column").mount_all(
+            [PreviewPane(self.drawing, id="preview"), Gallery(self.drawing, id="gallery")]
+        )
+        await self.mount(LogPanel(id="log"), before=self.query_one(Footer))
+        self._show_log()
+        self._preview().show_mode(preview_label(self.preview_mode))
+        self.set_interval(WATCH_SECONDS, self._take_in_changes)
+        self._all_mounted = True
+        self.refresh_bindings()
+        self.post_message(self.Ready())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Until the rest is mounted only ctrl+g is taken (and kept for the session, which
+        # comes next); the other keys act on widgets that are not there yet.
+        return self._all_mounted or action == "generate"
 
     def on_resize(self, event: Resize) -> None:
         # Textual has no media queries: the screen says how much room there is, the CSS
@@ -153,13 +160,41 @@ class MainScreen(Screen[None]):
 
     def _show_log(self) -> None:
         wanted = self._log_wanted if self._log_wanted is not None else not self.has_class("-short")
-        self.query_one(LogPanel).set_class(not wanted, "hidden")
+        for log in self.query("#log"):  # none before the first frame is painted
+            log.set_class(not wanted, "hidden")
 
     def on_mount(self) -> None:
-        self.query_one(PreviewPane).show_mode(preview_label(self.preview_mode))
+        if self.workspace.options.session:  # in the first frame, before the session opens
+            self.query_one(StatusHeader).session = self.workspace.options.session
         self.query_one("#prompt", PromptEditor).focus()
-        self.set_interval(WATCH_SECONDS, self._take_in_changes)
-        self.post_message(self.Ready())
+        self.call_after_refresh(self._mount_rest)
+
+    # -- the widgets mounted after the first frame (imported then: a quicker first frame) ----
+
+    def _gallery(self) -> Gallery:
+        from genai_tui.ui.widgets.gallery import Gallery
+
+        return self.query_one(Gallery)
+
+    def _log(self) -> LogPanel:
+        from genai_tui.ui.widgets.log_panel import LogPanel
+
+        return self.query_one(LogPanel)
+
+    def _loras(self) -> LoraPanel:
+        from genai_tui.ui.widgets.lora_panel import LoraPanel
+
+        return self.query_one(LoraPanel)
+
+    def _params(self) -> ParamPanel:
+        from genai_tui.ui.widgets.param_panel import ParamPanel
+
+        return self.query_one(ParamPanel)
+
+    def _preview(self) -> PreviewPane:
+        from genai_tui.ui.widgets.preview import PreviewPane
+
+        return self.query_one(PreviewPane)
 
     # -- the session --------------------------------------------------------------------------
 
@@ -178,8 +213,8 @@ class MainScreen(Screen[None]):
         self._session_shown = True
         prompt.set_history(session.prompt_history)
         self.query_one("#negative", PromptEditor).load_text(editor.negative_prompt)
-        self.query_one(ParamPanel).load(editor, session_loras(store))
-        self.query_one(Gallery).set_records(session.images, store.path)
+        self._params().load(editor, session_loras(store))
+        self._gallery().set_records(session.images, store.path)
         self.log_line(
             f"session {store.name}: {len(session.images)} images ({words.shown_path(store.path)})"
         )
@@ -195,7 +230,7 @@ class MainScreen(Screen[None]):
         """The editor's values now."""
         prompt = self.query_one("#prompt", PromptEditor).text
         negative = self.query_one("#negative", PromptEditor).text
-        return self.query_one(ParamPanel).read(prompt, negative)
+        return self._params().read(prompt, negative)
 
     def save_now(self) -> None:
         """Write the editor state to the session (on quit, on signals, before switching)."""
@@ -243,8 +278,8 @@ class MainScreen(Screen[None]):
             return
         if changed:
             session = store.session
-            self.query_one(Gallery).set_records(session.images, store.path)
-            self.query_one(LoraPanel).refresh_loras(session_loras(store))
+            self._gallery().set_records(session.images, store.path)
+            self._loras().refresh_loras(session_loras(store))
             self.log_line("the session changed on disk (another genai-tui process): shown again")
 
     def type_ahead(self, text: str, *, first: bool = False) -> None:
@@ -256,7 +291,7 @@ class MainScreen(Screen[None]):
 
     def log_line(self, text: str, level: str = "info") -> None:
         """Write to the log panel."""
-        self.query_one(LogPanel).add(text, level)
+        self._log().add(text, level)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -298,17 +333,18 @@ class MainScreen(Screen[None]):
             self.log_line("cancelling…", "warning")
 
     def action_reuse_seed(self) -> None:
-        record = self.query_one(Gallery).selected
+        record = self._gallery().selected
         if record is None:
             self.notify("No image selected.", severity="warning")
             return
-        self.query_one(ParamPanel).use_seed(record.seed)
+        self._params().use_seed(record.seed)
         self.notify(f"seed {record.seed} locked for the next run")
 
     def action_rank_by_text(self) -> None:
         from genai_tui.jobs.specs import ScoreJob
+        from genai_tui.ui.screens.dialogs import NameDialog
 
-        gallery = self.query_one(Gallery)
+        gallery = self._gallery()
 
         def chosen(text: str | None) -> None:
             store = self.workspace.store
@@ -340,25 +376,27 @@ class MainScreen(Screen[None]):
 
     def action_cycle_preview(self) -> None:
         self.preview_mode = next_preview_mode(self.preview_mode)
-        self.query_one(PreviewPane).show_mode(preview_label(self.preview_mode))
+        self._preview().show_mode(preview_label(self.preview_mode))
         when = " from the next generation" if self.workspace.jobs.busy else ""
         self.notify(f"Preview: {PREVIEW_LABELS[self.preview_mode]}{when}")
 
     def action_toggle_log(self) -> None:
-        self._log_wanted = self.query_one(LogPanel).has_class("hidden")
+        self._log_wanted = self._log().has_class("hidden")
         self._show_log()
 
     def action_toggle_order(self) -> None:
-        self.query_one(Gallery).action_toggle_order()
+        self._gallery().action_toggle_order()
 
     def action_toggle_hidden(self) -> None:
-        self.query_one(Gallery).action_toggle_hidden()
+        self._gallery().action_toggle_hidden()
 
     def on_gallery_opened(self, message: Gallery.Opened) -> None:
+        from genai_tui.ui.screens.viewer import ViewerScreen
+
         store = self.workspace.store
         if store is None:
             return
-        records = self.query_one(Gallery).records
+        records = self._gallery().records
         index = next(i for i, r in enumerate(records) if r.file == message.record.file)
         screen = ViewerScreen(records, index, store.path, self.drawing)
         self.app.push_screen(screen, self._viewer_done)
@@ -371,17 +409,17 @@ class MainScreen(Screen[None]):
             return
         record = choice.record
         if choice.action == "seed":
-            self.query_one(ParamPanel).use_seed(record.seed)
+            self._params().use_seed(record.seed)
             self.notify(f"seed {record.seed} locked for the next run")
         elif choice.action == "params":
             state = editor_for_image(record, self.editor_state())
             self.query_one("#prompt", PromptEditor).load_text(state.prompt)
             self.query_one("#negative", PromptEditor).load_text(state.negative_prompt)
-            self.query_one(ParamPanel).load(state)
+            self._params().load(state)
             self.notify("parameters of the image are in the editor")
         elif choice.action == "delete":
             moved = store.trash_image(record.file)
-            self.query_one(Gallery).forget_image(record.file)
+            self._gallery().forget_image(record.file)
             self.log_line(f"moved {record.file} to {moved}")
         self._schedule_save()
 
@@ -389,9 +427,29 @@ class MainScreen(Screen[None]):
 
     def show_event(self, event: Event) -> None:
         """Show one worker event in the header, preview, gallery and log."""
+        from PIL import Image
+
+        from genai_tui.jobs.events import (
+            BestOfPicked,
+            ImageReady,
+            ImagesScored,
+            JobCancelled,
+            JobFailed,
+            JobFinished,
+            JobStarted,
+            JobWarning,
+            LoraReady,
+            ModelLoaded,
+            ModelLoading,
+            Progress,
+            TrainStep,
+        )
+
+        # Too frequent for the log: the header and the preview show them as progress.
+        shown_elsewhere = (ModelLoading, Progress, TrainStep)
         header = self.query_one(StatusHeader)
-        preview = self.query_one(PreviewPane)
-        if not isinstance(event, _SHOWN_ELSEWHERE) and (line := event.sentence()):
+        preview = self._preview()
+        if not isinstance(event, shown_elsewhere) and (line := event.sentence()):
             self.log_line(line, event.level)
         if isinstance(event, JobStarted):
             header.status = Status(Activity.WORKING)
@@ -409,7 +467,7 @@ class MainScreen(Screen[None]):
             shown = label if event.preview_mode else ""
             preview.show_step(event.step, event.total, event.rate, event.previews, shown)
         elif isinstance(event, ImageReady):
-            self.query_one(Gallery).add(event.record)
+            self._gallery().add(event.record)
             try:
                 with Image.open(event.path) as image:
                     preview.show_image(image.convert("RGB"), f"saved {event.path.name}")
@@ -418,7 +476,7 @@ class MainScreen(Screen[None]):
         elif isinstance(event, ImagesScored):
             self._scored(event)
         elif isinstance(event, BestOfPicked):
-            self.query_one(Gallery).update([*event.kept, *event.hidden])
+            self._gallery().update([*event.kept, *event.hidden])
         elif isinstance(event, LoraReady):
             self._refresh_loras()
         elif isinstance(event, JobWarning):
@@ -431,8 +489,10 @@ class MainScreen(Screen[None]):
             self._ended(event)
 
     def _ended(self, event: JobCancelled | JobFailed) -> None:
+        from genai_tui.jobs.events import JobCancelled
+
         self.query_one(StatusHeader).status = Status(Activity.IDLE)
-        preview = self.query_one(PreviewPane)
+        preview = self._preview()
         preview.reset_progress()
         if isinstance(event, JobCancelled):
             preview.show_status(event.sentence())
@@ -444,7 +504,7 @@ class MainScreen(Screen[None]):
             self.log_line(event.detail.rstrip(), "detail")
 
     def _scored(self, event: ImagesScored) -> None:
-        gallery = self.query_one(Gallery)
+        gallery = self._gallery()
         if event.text is None:
             gallery.update(list(event.records))
         else:
@@ -454,7 +514,7 @@ class MainScreen(Screen[None]):
         from genai_tui.jobs.loras import session_loras
 
         if self.workspace.store is not None:
-            self.query_one(LoraPanel).refresh_loras(session_loras(self.workspace.store))
+            self._loras().refresh_loras(session_loras(self.workspace.store))
 
     def _model_loaded(self, event: ModelLoaded) -> None:
         header = self.query_one(StatusHeader)
@@ -462,7 +522,7 @@ class MainScreen(Screen[None]):
         header.device = f"{event.device} {event.dtype}"
         header.status = Status(Activity.READY)
         self.workspace.model_loaded(event.ref)
-        self.query_one(PreviewPane).show_status(f"{event.name} ready on {event.device}")
+        self._preview().show_status(f"{event.name} ready on {event.device}")
         asked = self.workspace.options.model
         if event.ref == "demo" and asked is None and event.device == "cpu":
             self.notify("No CUDA device found: using the embedded demo model.", timeout=8)
