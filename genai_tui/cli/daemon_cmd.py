@@ -89,13 +89,16 @@ def format_status(status: dict[str, Any]) -> str:
     lines = [
         f"genai-tui daemon {status['pid']}, up {words.duration(status['uptime'])}, "
         f"serving {status['root']}",
-        f"  socket {status['socket']}; {status['clients']} client(s); leaves after "
+        # The daemon counts the connection that asks too.
+        f"  socket {status['socket']}; {max(0, status['clients'] - 1)} other client(s); leaves "
+        f"after "
         f"{words.duration(status['idle_seconds'])} idle",
     ]
     for worker in status["workers"]:
         memory = worker.get("gpu_memory")
         held = f", GPU memory {memory / 2**30:.2f} GiB" if memory else ""
-        models = ", ".join(m for m in (worker.get("model"), worker.get("clip")) if m) or "none"
+        named = ((worker.get("model"), ""), (worker.get("clip"), "CLIP "))
+        models = ", ".join(f"{kind}{ref}" for ref, kind in named if ref) or "none"
         job = worker.get("job") or "idle"
         lines.append(f"  {worker['device']}: {job}; models loaded: {models}{held}")
     lines.append(f"  queue: {status['running']} running, {status['queued']} queued")

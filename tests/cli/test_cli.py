@@ -242,3 +242,16 @@ def test_the_ui_takes_a_preview_mode_and_a_bad_taesd_folder_is_one_line(
     code, _, err = run(capsys, *root, "--taesd", str(tmp_path / "nothing"))
     assert code == 2 and "not a TAESD folder" in err and len(opened) == 1
     assert run(capsys, *root, "--preview", "full")[0] == 2
+
+
+def test_daemon_status_names_each_model_and_counts_other_clients() -> None:
+    from genai_tui.cli.daemon_cmd import format_status
+
+    status = {
+        "pid": 7, "uptime": 61.0, "root": "/s", "socket": "/run/x.sock", "clients": 1,
+        "idle_seconds": 900.0, "running": 0, "queued": 0,
+        "workers": [{"device": "cuda:0", "job": None, "model": "demo", "clip": "demo"}],
+    }  # fmt: skip
+    text = format_status(status)
+    assert "0 other client(s)" in text  # the asking connection is not another user
+    assert "models loaded: demo, CLIP demo" in text

@@ -74,7 +74,7 @@ class Gallery(Vertical, can_focus=True):
     Gallery { border: round $primary; height: 1fr; }
     Gallery:focus-within, Gallery:focus { border: round $accent; }
     Gallery Grid { grid-gutter: 0; height: 1fr; }
-    Gallery #gallery-empty { color: $text-muted; padding: 1 2; }
+    Gallery #gallery-empty { color: $text-muted; padding: 1 2; width: 1fr; }
     """
 
     BINDINGS = [
