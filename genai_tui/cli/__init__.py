@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -96,6 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = handler(args)
     except (DaemonUnavailable, DaemonError) as error:
         fail(str(error), error.hint, code=ExitCode.FAILED)
+    except BrokenPipeError:
+        # The reader went away (`genai-tui jobs | head`): stop quietly, as Unix tools do; the
+        # jobs themselves are the daemon's and go on. stdout is pointed at /dev/null so the
+        # interpreter's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     return code
 
 

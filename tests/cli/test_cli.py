@@ -255,3 +255,22 @@ def test_daemon_status_names_each_model_and_counts_other_clients() -> None:
     text = format_status(status)
     assert "0 other client(s)" in text  # the asking connection is not another user
     assert "models loaded: demo, CLIP demo" in text
+
+
+def test_a_reader_that_goes_away_ends_a_listing_quietly(tmp_path: Path) -> None:
+    """`genai-tui sessions | head -1` with many lines: no traceback, the SIGPIPE exit code."""
+    import signal
+    import subprocess
+    import sys
+
+    from genai_tui.session.store import SessionStore
+
+    for n in range(3):
+        SessionStore.open(tmp_path, f"s{n}").save()
+    command = [sys.executable, "-m", "genai_tui.cli", "sessions", "--sessions-dir", str(tmp_path)]
+    listing = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert listing.stdout is not None and listing.stderr is not None
+    listing.stdout.close()  # the reader is gone before the first line
+    errors = listing.stderr.read().decode()
+    assert listing.wait(timeout=60) == 128 + signal.SIGPIPE
+    assert "Traceback" not in errors

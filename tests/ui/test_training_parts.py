@@ -79,3 +79,29 @@ def test_the_training_ui_loads_no_ml_library() -> None:
 
     loaded = modules_after_import("genai_tui.ui.screens.training")
     assert not [name for name in HEAVY if name in loaded]
+
+
+async def test_the_form_takes_the_loaded_models_recipe_unless_the_user_changed_it() -> None:
+    """The training screen can open before the default model is known (it loads in the
+    daemon): its starting values follow the model that loads, but never overwrite a user's."""
+    from textual.app import App, ComposeResult
+
+    from genai_tui.engine.lora.recipes import recipe_note, recommended_params
+    from genai_tui.ui.widgets.train_form import TrainForm
+
+    class FormApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TrainForm(recommended_params(None), recipe_note(None))
+
+    app = FormApp()
+    async with app.run_test(size=(100, 60)) as pilot:
+        form = app.query_one(TrainForm)
+        form.use_recipe(recommended_params("demo"), recipe_note("demo"))
+        await pilot.pause()
+        assert form.params().steps == recommended_params("demo").steps
+        note = str(app.query_one("#recipe-note").render())
+        assert "demo model's recipe" in note
+        form.set_knob("steps", 77)
+        form.use_recipe(recommended_params(None), recipe_note(None))
+        await pilot.pause()
+        assert form.params().steps == 77  # the user's value stays

@@ -33,6 +33,7 @@ from genai_tui.jobs.events import (
     JobStarted,
     LoraReady,
     LossCurve,
+    ModelLoaded,
     TrainingStarted,
     TrainStep,
     ValidationImages,
@@ -288,6 +289,10 @@ class TrainingScreen(Screen[None]):
         if self._waiting is not None:
             self._waiting.append(event)  # the screen is not drawn yet: shown on mount
             return
+        if isinstance(event, ModelLoaded) and self._job_id is None:
+            # Opened before the model loaded (the default is known only then): its recipe.
+            form = self.query_one(TrainForm)
+            form.use_recipe(recommended_params(event.ref), recipe_note(event.ref))
         if event.job_id != self._job_id:
             if self.running or not isinstance(event, _TRAINING_EVENTS):
                 return

@@ -226,6 +226,18 @@ class TrainForm(VerticalScroll):
         self.query_one("#caption-mode", Select).value = mode
         self.query_one("#instance-prompt", Input).value = params.instance_prompt
 
+    def use_recipe(self, params: TrainParams, note: str) -> None:
+        """Start from another model's recipe, unless the user changed the starting values."""
+        try:
+            untouched = self.params() == self._base.validate()
+        except BadInput:
+            untouched = False  # a field being typed: it is the user's
+        if not untouched:
+            return
+        self.load_params(params)
+        for label in self.query("#recipe-note").results(Label):
+            label.update(note)
+
     def set_knob(self, field: str, value: float) -> None:
         """Set one slider knob (by TrainParams field name)."""
         self.query_one(f"#knob-{field}", Slider).set_value(value)
