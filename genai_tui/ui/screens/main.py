@@ -354,6 +354,9 @@ class MainScreen(Screen[None]):
     def action_toggle_hidden(self) -> None:
         self.query_one(Gallery).action_toggle_hidden()
 
+    def action_cycle_scorer(self) -> None:
+        self.query_one(Gallery).action_cycle_scorer()
+
     def on_gallery_opened(self, message: Gallery.Opened) -> None:
         store = self.workspace.store
         if store is None:
