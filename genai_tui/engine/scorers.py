@@ -284,7 +284,10 @@ def _cached(repo: str, filename: str) -> Path | None:
 
     # Read now, not at import: the hub library fixes its cache folder when first imported.
     cache = os.environ.get("HF_HUB_CACHE") or None
-    found = try_to_load_from_cache(repo, filename, cache_dir=cache)
+    try:
+        found = try_to_load_from_cache(repo, filename, cache_dir=cache)
+    except (OSError, ValueError):  # a name the hub refuses (HFValidationError), an odd cache
+        return None
     return Path(found).parent if isinstance(found, str) else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,3 +71,15 @@ def test_the_help_says_what_each_score_means() -> None:
     assert "**PickScore** (how much people would prefer it)" in HELP_MARKDOWN
     assert "On the demo model the demo CLIP stands in\nfor both" in HELP_MARKDOWN
     assert "70.2 %" in HELP_MARKDOWN
+
+
+def test_the_viewer_shows_each_score_by_its_label(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from genai_tui.ui.screens.viewer import describe
+
+    made = make_record(file="images/0001-1.png", clip_score=31.25, scores={"pickscore": 20.5})
+    console = Console(width=100, record=True)
+    console.print(describe(made, tmp_path / made.file))
+    text = console.export_text()
+    assert re.search(r"CLIP score\s+31\.25", text) and re.search(r"PickScore\s+20\.50", text)
