@@ -103,6 +103,7 @@ _FETCH = (
 )
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _PICKLES = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl")
+_PROCESSOR_CONFIGS = ("preprocessor_config.json", "processor_config.json")
 
 
 class Scorer(Protocol):
@@ -230,11 +231,12 @@ def resolve_pickscore(model: str | None = None, processor: str | None = None) ->
     model_dir = _folder(model or PICKSCORE_REPO, "PickScore model", "config.json")
     _check_weights(model_dir)
     if processor is not None:
-        processor_dir = _folder(processor, "PickScore processor", "preprocessor_config.json")
+        processor_dir = _folder(processor, "PickScore processor", "tokenizer_config.json")
     elif _has_processor(model_dir):
         processor_dir = model_dir  # PickScore_v1 ships a copy of the laion processor
     else:
-        processor_dir = _cached(PICKSCORE_PROCESSOR_REPO, "preprocessor_config.json") or model_dir
+        cached = (_cached(PICKSCORE_PROCESSOR_REPO, name) for name in _PROCESSOR_CONFIGS)
+        processor_dir = next((found for found in cached if found is not None), model_dir)
     if not _has_processor(processor_dir):
         raise ModelError(
             f"no CLIP processor for PickScore in {processor_dir} (preprocessor_config.json and "
@@ -321,4 +323,6 @@ def _has_processor(folder: Path) -> bool:
     tokenizer = (folder / "tokenizer.json").is_file() or all(
         (folder / name).is_file() for name in ("vocab.json", "merges.txt")
     )
-    return (folder / "preprocessor_config.json").is_file() and tokenizer
+    # transformers 5 saves the image settings in processor_config.json, 4 in preprocessor_...
+    images = any((folder / name).is_file() for name in _PROCESSOR_CONFIGS)
+    return images and tokenizer

@@ -104,7 +104,8 @@ class ScoreJob:
     def title(self) -> str:
         """One line for the log panel."""
         against = "their prompts" if self.text is None else repr(self.text[:40])
-        return f"score {self.session.name} against {against}"
+        by = " (PickScore)" if self.scorer == "pickscore" else ""
+        return f"score {self.session.name} against {against}{by}"
 
 
 _LORA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
