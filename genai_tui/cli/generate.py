@@ -137,6 +137,8 @@ def run_generate_command(args: argparse.Namespace) -> int:
         given = given_model(args)
         if given is not None:
             resolve_source(given)  # a typo fails before anything is written
+            if scoring["score"]:
+                check_ranking(args, given)  # and a PickScore that is not here
         store = open_store(args)
         model = given or store.session.model or default_model()
         resolve_source(model)

@@ -105,6 +105,7 @@ def job_from_args(args: argparse.Namespace) -> SweepJob:
         resolve_clip(args.clip)
     if given is not None:
         resolve_source(given)  # a typo fails before anything is written
+        check_ranking(args, given)  # and a PickScore that is not here
     store = open_store(args)
     model = given or store.session.model or default_model()
     resolve_source(model)

@@ -63,7 +63,7 @@ def test_a_sweep_ranked_by_a_missing_pickscore_is_one_line_exit_2_and_makes_noth
     assert len(err.strip().splitlines()) == 1
     assert "PickScore model yuvalkirstain/PickScore_v1 is not on this machine" in err
     assert "hf download yuvalkirstain/PickScore_v1 --include '*.safetensors' '*.json'" in err
-    assert not (tmp_path / "grid" / "images").exists()
+    assert not (tmp_path / "grid").exists()  # no session made either
 
 
 @pytest.mark.usefixtures("empty_hub_cache")
@@ -108,3 +108,16 @@ def test_score_by_pickscore_saves_it_and_ranks_by_it(
     ranked = sorted(records, key=lambda r: -r.scores["pickscore"])
     assert [row[2] for row in rows] == [r.file for r in ranked]
     assert "PickScore by tiny-pickscore" in err
+
+
+@pytest.mark.usefixtures("empty_hub_cache")
+def test_generate_ranked_by_a_missing_pickscore_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    code, out, err = run(
+        capsys, "generate", "a red circle", "--best-of", "2", "--rank", "pickscore",
+        "--model", str(tiny_model_dir), "--sessions-dir", str(tmp_path),
+    )  # fmt: skip
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "PickScore model" in err
+    assert not (tmp_path / "default").exists()
