@@ -23,7 +23,7 @@ from genai_tui.cli.options import (
 )
 from genai_tui.engine.clip_refs import CLIP_SCORE_HELP, resolve_clip
 from genai_tui.engine.errors import BadInput, ModelError
-from genai_tui.engine.scorers import PICKSCORE_HELP, label_of
+from genai_tui.engine.scorers import PICKSCORE_HELP, images_model, label_of
 from genai_tui.engine.sources import DEMO
 from genai_tui.jobs.events import (
     ClipLoaded,
@@ -78,7 +78,8 @@ def run_score_command(args: argparse.Namespace) -> int:
             resolve_clip(args.clip)
         # Scores against the images' own prompts are saved in their records; by a text, nothing.
         store = open_store(args, create=False, writes=args.text is None)
-        check_ranking(args, store.session.model or DEMO)
+        images = [r.model for r in store.session.images] or [store.session.model or DEMO]
+        check_ranking(args, images_model(images))
     except (BadInput, ModelError) as exc:
         fail(str(exc), exc.hint)
     except SessionError as exc:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from genai_tui.engine.errors import BadInput, ModelError
 from genai_tui.engine.safetensors_check import check_safetensors
-from genai_tui.engine.sources import is_demo
+from genai_tui.engine.sources import DEMO, is_demo
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -204,6 +204,12 @@ def _cut_texts(clip: LoadedClip, prompts: str | Sequence[str]) -> list[str]:
 def stands_in(rank: str, model_ref: str | None, pickscore: str | None) -> bool:
     """Whether the demo CLIP ranks in PickScore's place (see the module's words)."""
     return rank == "pickscore" and is_demo(model_ref) and pickscore is None
+
+
+def images_model(models: Sequence[str | None]) -> str | None:
+    """The model to apply the stand-in rule to for images made by `models`: demo when all of
+    them are the demo's (none: not demo), else None (a real model: PickScore scores)."""
+    return DEMO if models and all(is_demo(m) for m in models) else None
 
 
 def ranked_by(rank: str, model_ref: str | None, pickscore: str | None) -> ScorerName:

@@ -25,6 +25,7 @@ from genai_tui.engine.scorers import (
     PickScorer,
     Scorer,
     ScorerName,
+    images_model,
     ranked_by,
     resolve_pickscore,
 )
@@ -192,7 +193,9 @@ def run_score(job: ScoreJob, ctx: JobContext) -> None:
     records = _chosen(session.images, job.files, job.session.name)
     device = pick_device()
     model_ref = session.model or DEMO_CLIP
-    name = ranked_by(job.scorer, model_ref, job.pickscore)
+    # The images decide whether the demo CLIP stands in (a session's model may be unset).
+    made_by = images_model([r.model for r in records] or [session.model or DEMO_CLIP])
+    name = ranked_by(job.scorer, made_by, job.pickscore)
     emit = ctx.emit
     if name != job.scorer:
         emit(JobWarning(ctx.job_id, STAND_IN))

@@ -140,7 +140,8 @@ the **CLIP score** on its thumbnail (★); the gallery puts the best first.
   the reddest circles; an empty text goes back to each image's own prompt.
 - **o** in the gallery switches between best-first and newest-first.
 - **s** in the gallery cycles the score it sorts by: **CLIP score** (how well the image matches
-  its prompt) or **PickScore** (how much people would prefer it); the title says which.
+  its prompt) or **PickScore** (how much people would prefer it); the title says which. Images
+  without a PickScore get one then, if PickScore is on the machine (see below).
 
 The CLIP model used: {DEFAULT_CLIP_RULE}.
 

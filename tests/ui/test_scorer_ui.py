@@ -6,14 +6,17 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from genai_tui.engine.scorers import PICKSCORE_REPO
 from genai_tui.jobs.records import save_image
 from genai_tui.session.store import SessionStore
 from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.help_text import HELP_MARKDOWN
 from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.gallery_order import GalleryOrder
+from tests.fixtures.tiny_clip import as_hub_cache
 from tests.ui.conftest import wait_for, wait_ready
 from tests.unit.test_session_store import make_record
 
@@ -50,6 +53,41 @@ async def test_s_sorts_the_gallery_by_pickscore_and_back(
         assert str(gallery.border_title) == "Gallery · best PickScore first"
         await pilot.press("s")
         assert [r.seed for r in gallery.records] == [1, 3, 2]
+
+
+async def test_images_without_a_pickscore_get_one_when_the_gallery_sorts_by_it(
+    make_app: AppFactory,
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    tiny_pickscore_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    as_hub_cache(tiny_pickscore_dir, tmp_path / "hub", PICKSCORE_REPO)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    store = SessionStore.open(tmp_path / "sessions", "test")
+    for seed, colour in ((1, "red"), (2, "blue"), (3, "green")):
+        saved = save_image(
+            store,
+            make_record(seed=seed, model=str(tiny_model_dir)),
+            Image.new("RGB", (32, 32), colour),
+        )
+        store.update_image(saved.file, clip_score=10.0 * seed)
+    app = make_app()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await wait_ready(pilot)
+        gallery = app.query_one(Gallery)
+        await wait_for(pilot, lambda: len(gallery.records) == 3)
+        gallery.focus()
+        await pilot.press("s")
+        await wait_for(
+            pilot,
+            lambda: all("pickscore" in r.scores for r in gallery.records) and not app.jobs.busy,
+        )
+        picks = [r.scores["pickscore"] for r in gallery.records]
+        assert picks == sorted(picks, reverse=True)
+        assert str(gallery.border_title) == "Gallery · best PickScore first"
+    saved_scores = SessionStore.open(tmp_path / "sessions", "test", create=False).session.images
+    assert all("pickscore" in r.scores for r in saved_scores)
 
 
 def test_on_demo_images_without_pickscore_the_clip_score_stands_in() -> None:

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Label
 
-from genai_tui.engine.scorers import label_of
+from genai_tui.engine.scorers import ScorerName, label_of
 from genai_tui.ui.images import ImageDrawing, ThumbnailCache, show_picture
 from genai_tui.ui.widgets.gallery_order import GalleryOrder
 from genai_tui.ui.widgets.picture import Picture
@@ -122,6 +122,14 @@ class Gallery(Vertical, can_focus=True):
             super().__init__()
             self.record = record
 
+    class ScorerChosen(Message):
+        """The gallery sorts by another scorer; `missing`: images that have no such score."""
+
+        def __init__(self, scorer: ScorerName, missing: tuple[str, ...]) -> None:
+            super().__init__()
+            self.scorer = scorer
+            self.missing = missing
+
     def __init__(self, drawing: ImageDrawing, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._drawing = drawing
@@ -184,8 +192,17 @@ class Gallery(Vertical, can_focus=True):
         self._reorder(follow=self.selected.file if self.selected else None)
 
     def action_cycle_scorer(self) -> None:
-        self.order.next_scorer()
+        scorer = self.order.next_scorer()
         self._reorder(follow=self.selected.file if self.selected else None)
+        self.post_message(self.ScorerChosen(scorer, self.unscored()))
+
+    def unscored(self, files: set[str] | None = None) -> tuple[str, ...]:
+        """Images (of `files`, else all) without the score the gallery sorts by."""
+        return tuple(
+            r.file
+            for r in self.order.records
+            if (files is None or r.file in files) and r.score_by(self.order.sorted_by) is None
+        )
 
     def action_toggle_hidden(self) -> None:
         self.order.show_hidden = not self.order.show_hidden
