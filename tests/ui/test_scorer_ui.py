@@ -16,6 +16,8 @@ from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.help_text import HELP_MARKDOWN
 from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.gallery_order import GalleryOrder
+from genai_tui.ui.widgets.prompt_editor import PromptEditor
+from genai_tui.ui.widgets.slider import Slider
 from tests.fixtures.tiny_clip import as_hub_cache
 from tests.ui.conftest import wait_for, wait_ready
 from tests.unit.test_session_store import make_record
@@ -86,6 +88,18 @@ async def test_images_without_a_pickscore_get_one_when_the_gallery_sorts_by_it(
         picks = [r.scores["pickscore"] for r in gallery.records]
         assert picks == sorted(picks, reverse=True)
         assert str(gallery.border_title) == "Gallery · best PickScore first"
+        # A new image, while the gallery sorts by PickScore, gets one too.
+        app.query_one("#prompt", PromptEditor).load_text("a red circle")
+        app.query_one("#steps", Slider).set_value(2)
+        await pilot.press("ctrl+g")
+        await wait_for(
+            pilot,
+            lambda: (
+                len(gallery.records) == 4
+                and all("pickscore" in r.scores for r in gallery.records)
+                and not app.jobs.busy
+            ),
+        )
     saved_scores = SessionStore.open(tmp_path / "sessions", "test", create=False).session.images
     assert all("pickscore" in r.scores for r in saved_scores)
 
