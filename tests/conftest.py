@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.tiny_clip import make_tiny_clip
+from tests.fixtures.tiny_clip import make_tiny_clip, make_tiny_pickscore
 from tests.fixtures.tiny_pipeline import make_tiny_pipeline
 
 
@@ -44,3 +44,18 @@ def tiny_model(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
 def tiny_clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny CLIP model and processor saved as a hub CLIP folder is, made once per test run."""
     return make_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+@pytest.fixture(scope="session")
+def tiny_pickscore_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny PickScore-shaped CLIP (own logit scale) and its processor, a plain folder."""
+    return make_tiny_pickscore(tmp_path_factory.mktemp("tiny-pickscore"))
+
+
+@pytest.fixture
+def empty_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A hub cache with nothing in it: PickScore_v1 is "not on this machine"."""
+    cache = tmp_path / "hub-cache"
+    cache.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    return cache

@@ -1,4 +1,4 @@
-"""Command-line options for CLIP scoring: `--clip` everywhere, and generate's best-of flags."""
+"""Command-line options for scoring: `--clip`, `--rank`, PickScore's folders, and best-of."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ from typing import Any
 
 from genai_tui.engine.clip_refs import DEFAULT_CLIP_RULE, resolve_clip
 from genai_tui.engine.errors import BadInput
+from genai_tui.engine.scorers import (
+    PICKSCORE_PROCESSOR_REPO,
+    PICKSCORE_REPO,
+    SCORER_NAMES,
+    SCORERS,
+    ScorerName,
+    ranked_by,
+    resolve_pickscore,
+)
 from genai_tui.knobs import BEST_OF, KEEP
 
 
@@ -20,9 +29,62 @@ def add_clip_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def scorers_help() -> str:
+    """Each scorer's name and what its number means, for --rank and --scorer."""
+    return "; ".join(f"{info.name}: {info.label}, {info.meaning}" for info in SCORERS.values())
+
+
+def add_rank_option(parser: argparse.ArgumentParser, flag: str = "--rank", what: str = "") -> None:
+    """--rank clip|pickscore (sweep, generate) or --scorer (score)."""
+    parser.add_argument(
+        flag,
+        dest="rank",
+        choices=SCORER_NAMES,
+        default="clip",
+        help=f"{what or 'the score that ranks the images'} (default: clip). {scorers_help()}. "
+        "On the demo model the demo CLIP stands in for PickScore.",
+    )
+
+
+def add_pickscore_options(parser: argparse.ArgumentParser) -> None:
+    """--pickscore PATH and --pickscore-processor PATH: PickScore from local folders."""
+    parser.add_argument(
+        "--pickscore",
+        metavar="PATH",
+        default=None,
+        help=f"PickScore model folder (default: {PICKSCORE_REPO} from the Hugging Face cache; "
+        "never downloaded; safetensors only)",
+    )
+    parser.add_argument(
+        "--pickscore-processor",
+        metavar="PATH",
+        default=None,
+        help="its CLIP processor folder (default: the model folder's own, else "
+        f"{PICKSCORE_PROCESSOR_REPO} from the cache)",
+    )
+
+
+def check_ranking(args: argparse.Namespace, model_ref: str | None) -> ScorerName:
+    """The scorer that will rank images of `model_ref`; ModelError now if PickScore is asked
+    for and is not on this machine (nothing is queued, nothing is written)."""
+    rank = ranked_by(args.rank, model_ref, args.pickscore)
+    if rank == "pickscore":
+        resolve_pickscore(args.pickscore, args.pickscore_processor)
+    return rank
+
+
+def pickscore_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """A job's rank and PickScore fields from parsed arguments."""
+    return {
+        "rank": args.rank,
+        "pickscore": args.pickscore,
+        "pickscore_processor": args.pickscore_processor,
+    }
+
+
 def add_generate_scoring_options(parser: argparse.ArgumentParser) -> None:
-    """--clip, --no-score, --best-of N and --keep K for `generate`."""
-    group = parser.add_argument_group("CLIP scoring")
+    """--clip, --no-score, --best-of N, --keep K, --rank and PickScore's for `generate`."""
+    group = parser.add_argument_group("scoring")
     group.add_argument(
         "--no-score",
         action="store_true",
@@ -44,6 +106,9 @@ def add_generate_scoring_options(parser: argparse.ArgumentParser) -> None:
         help=f"{KEEP.help} (default: {KEEP.default})",
     )
     add_clip_option(group)  # type: ignore[arg-type]  # an argument group takes the same calls
+    what = "the score best-of keeps the best by; pickscore also scores every image with it"
+    add_rank_option(group, what=what)  # type: ignore[arg-type]
+    add_pickscore_options(group)  # type: ignore[arg-type]
 
 
 def scoring_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -58,4 +123,10 @@ def scoring_fields(args: argparse.Namespace) -> dict[str, Any]:
     check_best_of(best_of, keep or KEEP.default, score)
     if args.clip is not None:
         resolve_clip(args.clip)  # a typo fails now, before the pipeline loads
-    return {"score": score, "clip": args.clip, "best_of": best_of, "keep": keep or KEEP.default}
+    return {
+        "score": score,
+        "clip": args.clip,
+        "best_of": best_of,
+        "keep": keep or KEEP.default,
+        **pickscore_fields(args),
+    }

@@ -11,7 +11,11 @@ import sys
 from dataclasses import fields
 from typing import Any
 
-from genai_tui.cli.clip_options import add_generate_scoring_options, scoring_fields
+from genai_tui.cli.clip_options import (
+    add_generate_scoring_options,
+    check_ranking,
+    scoring_fields,
+)
 from genai_tui.cli.options import (
     ExitCode,
     add_jobs_options,
@@ -133,9 +137,13 @@ def run_generate_command(args: argparse.Namespace) -> int:
         given = given_model(args)
         if given is not None:
             resolve_source(given)  # a typo fails before anything is written
+            if scoring["score"]:
+                check_ranking(args, given)  # and a PickScore that is not here
         store = open_store(args)
         model = given or store.session.model or default_model()
         resolve_source(model)
+        if scoring["score"]:
+            check_ranking(args, model)  # PickScore missing: one line now, not after the images
     except (BadInput, ModelError) as exc:
         fail(str(exc), exc.hint)
     except SessionError as exc:

@@ -1,4 +1,4 @@
-"""`genai-tui score`: rank a session's images by CLIP score, best first, as a table."""
+"""`genai-tui score`: rank a session's images by CLIP score or PickScore, best first, as a table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from genai_tui.cli.clip_options import add_clip_option
+from genai_tui.cli.clip_options import (
+    add_clip_option,
+    add_pickscore_options,
+    add_rank_option,
+    check_ranking,
+)
 from genai_tui.cli.options import (
     ExitCode,
     add_session_name_option,
@@ -18,6 +23,8 @@ from genai_tui.cli.options import (
 )
 from genai_tui.engine.clip_refs import CLIP_SCORE_HELP, resolve_clip
 from genai_tui.engine.errors import BadInput, ModelError
+from genai_tui.engine.scorers import PICKSCORE_HELP, images_model, label_of
+from genai_tui.engine.sources import DEMO
 from genai_tui.jobs.events import (
     ClipLoaded,
     Event,
@@ -40,17 +47,19 @@ def add_score_command(commands: Any) -> None:
     """Register the score subcommand."""
     parser = commands.add_parser(
         "score",
-        help="rank a session's images by CLIP score",
-        description="Score a session's images with CLIP and print them best first (rank, score, "
-        "file, prompt). Without --text each image is scored against its own prompt and the "
-        "score is saved in its record; with --text every image is scored against that text "
-        f"and nothing is saved. {CLIP_SCORE_HELP}",
+        help="rank a session's images by CLIP score or PickScore",
+        description="Score a session's images with CLIP (or PickScore: --scorer pickscore) and "
+        "print them best first (rank, score, file, prompt). Without --text each image is scored "
+        "against its own prompt and the score is saved in its record; with --text every image "
+        f"is scored against that text and nothing is saved. {CLIP_SCORE_HELP} {PICKSCORE_HELP}",
     )
     add_session_name_option(parser)
     parser.add_argument(
         "--text", default=None, help="rank by this text instead of each image's own prompt"
     )
     add_clip_option(parser)
+    add_rank_option(parser, "--scorer", "the scorer")
+    add_pickscore_options(parser)
     parser.add_argument(
         "--batch-size", type=int, default=16, help="images scored together (default: 16)"
     )
@@ -69,6 +78,8 @@ def run_score_command(args: argparse.Namespace) -> int:
             resolve_clip(args.clip)
         # Scores against the images' own prompts are saved in their records; by a text, nothing.
         store = open_store(args, create=False, writes=args.text is None)
+        images = [r.model for r in store.session.images] or [store.session.model or DEMO]
+        check_ranking(args, images_model(images))
     except (BadInput, ModelError) as exc:
         fail(str(exc), exc.hint)
     except SessionError as exc:
@@ -76,15 +87,23 @@ def run_score_command(args: argparse.Namespace) -> int:
     if not store.session.images:
         print(f'genai-tui: session "{store.name}" has no images to score', file=sys.stderr)
         return ExitCode.OK
-    job = ScoreJob(store, text=args.text, clip=args.clip, batch_size=args.batch_size)
+    job = ScoreJob(
+        store,
+        text=args.text,
+        clip=args.clip,
+        batch_size=args.batch_size,
+        scorer=args.rank,
+        pickscore=args.pickscore,
+        pickscore_processor=args.pickscore_processor,
+    )
     outcome, scored = _run(job)
     if isinstance(outcome, JobFinished) and scored is not None:
         if scored.text is not None:
             print(f"genai-tui: scored against {scored.text!r}", file=sys.stderr)
         print(format_ranking(scored.records, scored.scores))
-        print(
-            f"genai-tui: CLIP {scored.clip_model}, {len(scored.scores)} image(s)", file=sys.stderr
-        )
+        label = label_of(scored.scorer)
+        count = len(scored.scores)
+        print(f"genai-tui: {label} by {scored.clip_model}, {count} image(s)", file=sys.stderr)
         return ExitCode.OK
     if isinstance(outcome, JobFailed):
         hint = f" ({outcome.hint})" if outcome.hint else ""

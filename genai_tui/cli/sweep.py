@@ -11,7 +11,13 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from genai_tui.cli.clip_options import add_clip_option
+from genai_tui.cli.clip_options import (
+    add_clip_option,
+    add_pickscore_options,
+    add_rank_option,
+    check_ranking,
+    pickscore_fields,
+)
 from genai_tui.cli.follow import detached, failure_code, follow
 from genai_tui.cli.generate import add_knob_options, default_model, params_from_args
 from genai_tui.cli.options import (
@@ -28,8 +34,9 @@ from genai_tui.cli.options import (
 )
 from genai_tui.engine.clip_refs import resolve_clip
 from genai_tui.engine.errors import BadInput, ModelError
+from genai_tui.engine.scorers import ranked_by
 from genai_tui.jobs.events import GridReady, JobFailed, JobFinished, SweepCell
-from genai_tui.jobs.specs import RANKERS, SWEEP_BATCH, SweepJob, new_job_id
+from genai_tui.jobs.specs import SWEEP_BATCH, SweepJob, new_job_id
 from genai_tui.jobs.sweep import check_sweep_id, plan_for
 from genai_tui.jobs.sweep_axes import MAX_CELLS, axes_help
 from genai_tui.knobs import PROMPT
@@ -42,8 +49,8 @@ def add_sweep_command(commands: Any) -> None:
         "sweep",
         help="an X/Y/Z sweep of knobs into a session, with a labelled grid",
         description="Make one image per cell of up to three axes (AUTOMATIC1111's X/Y/Z plot) "
-        "and a labelled grid per Z value. Prints each cell (path, axis values, CLIP score), tab "
-        "separated, and the grid path last. Running the same --id again makes only the cells "
+        "and a labelled grid per Z value. Prints each cell (path, axis values, its --rank score), "
+        "tab separated, and the grid path last. Running the same --id again makes only the cells "
         "missing.",
         epilog=f"axes (AXIS=VALUES; values: a,b,c or ranges 1-5, 1-10 (+2), 1-10 [5]):\n"
         f"{axes_help()}\n\nexample: genai-tui sweep 'a lighthouse' --x 'cfg=3-9 (+2)' "
@@ -66,12 +73,8 @@ def add_sweep_command(commands: Any) -> None:
         default=None,
         help="the sweep's id: give an earlier one to finish it (default: a new id)",
     )
-    parser.add_argument(
-        "--rank",
-        choices=RANKERS,
-        default="clip",
-        help="the score that marks the best cells (default: clip)",
-    )
+    add_rank_option(parser, what="the score that marks the best cells")
+    add_pickscore_options(parser)
     parser.add_argument(
         "--yes",
         action="store_true",
@@ -102,6 +105,7 @@ def job_from_args(args: argparse.Namespace) -> SweepJob:
         resolve_clip(args.clip)
     if given is not None:
         resolve_source(given)  # a typo fails before anything is written
+        check_ranking(args, given)  # and a PickScore that is not here
     store = open_store(args)
     model = given or store.session.model or default_model()
     resolve_source(model)
@@ -112,13 +116,14 @@ def job_from_args(args: argparse.Namespace) -> SweepJob:
         session=store,
         sweep=sweep,
         load=load_options(args),
-        rank=args.rank,
         clip=args.clip,
         batch=batch,
         yes=args.yes,
         preview="latent",  # nobody sees previews here: the cheapest mode
+        **pickscore_fields(args),
     )
     plan_for(job)  # every axis value checked now: nothing queued on a typo
+    check_ranking(args, model)  # and PickScore, when it ranks
     return job
 
 
@@ -142,10 +147,12 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         end, seen = follow(job, root, in_process=in_process(args), view=view)
     # In plan order (x fastest), whatever order the batches made them in.
     cells = sorted((e for e in seen if isinstance(e, SweepCell)), key=lambda e: e.index)
+    rank = ranked_by(job.rank, job.model, job.pickscore)  # CLIP where it stood in (the demo)
     for cell in cells:
         record = cell.record
         where = ", ".join(f"{axis}: {value}" for axis, value in record.axes.items())
-        score = f"{record.clip_score:.2f}" if record.clip_score is not None else "-"
+        value = record.score_by(rank)
+        score = f"{value:.2f}" if value is not None else "-"
         print(f"{cell.path}\t{where}\t{score}")
     for grid in (e for e in seen if isinstance(e, GridReady)):
         for path in grid.paths:

@@ -75,14 +75,7 @@ def load_clip(
     started = time.perf_counter()
     report = on_progress or (lambda _what, _done, _total: None)
     source = resolve_clip(ref)
-    device = pick_device(device)
-    dtype = pick_dtype(device)
-
-    import transformers
-
-    # Progress goes to our events; tqdm would draw over the TUI.
-    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    _quiet_transformers()
     if source.kind == "hub":
         local = fetch_hub_model(
             source.location, report, allow_patterns=_HUB_ALLOW, ignore_patterns=_HUB_IGNORE
@@ -91,17 +84,50 @@ def load_clip(
         local = Path(source.location)
     name = source.location if source.kind == "hub" else ref if source.kind == "demo" else local.name
     report(f"loading CLIP {name}", None, None)
+    return load_clip_folders(
+        ref,
+        name,
+        local,
+        local,
+        device,
+        what=f"CLIP {ref}",
+        hint="a CLIP folder needs config.json, model.safetensors and the processor's files",
+        started=started,
+    )
+
+
+def load_clip_folders(
+    ref: str,
+    name: str,
+    model_dir: Path,
+    processor_dir: Path,
+    device: str = "auto",
+    *,
+    what: str,
+    hint: str,
+    started: float | None = None,
+) -> LoadedClip:
+    """Load a CLIPModel from `model_dir` and its processor from `processor_dir`, both local.
+
+    Nothing is downloaded (local_files_only) and only safetensors weights are read. Used for
+    the CLIP scorer and for PickScore (a CLIP-H whose processor lives in another repository).
+    """
+    started = time.perf_counter() if started is None else started
+    device = pick_device(device)
+    dtype = pick_dtype(device)
+    _quiet_transformers()
+    import transformers
+
     try:
         with loading:
             model: Any = transformers.CLIPModel.from_pretrained(
-                local, dtype=dtype, use_safetensors=True, local_files_only=True
+                model_dir, dtype=dtype, use_safetensors=True, local_files_only=True
             )
-            processor = transformers.CLIPProcessor.from_pretrained(local, local_files_only=True)
+            processor = transformers.CLIPProcessor.from_pretrained(
+                processor_dir, local_files_only=True
+            )
     except (OSError, ValueError) as exc:
-        raise ModelError(
-            f"could not load CLIP {ref}: {exc}".splitlines()[0],
-            hint="a CLIP folder needs config.json, model.safetensors and the processor's files",
-        ) from exc
+        raise ModelError(f"could not load {what}: {exc}".splitlines()[0], hint=hint) from exc
     model.to(device).eval()
     tokenizer_limit = int(getattr(processor.tokenizer, "model_max_length", 0) or 0)
     positions = int(model.config.text_config.max_position_embeddings)
@@ -119,6 +145,14 @@ def load_clip(
     )
 
 
+def _quiet_transformers() -> None:
+    import transformers
+
+    # Progress goes to our events; tqdm would draw over the TUI.
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+
+
 def score_images(
     clip: LoadedClip,
     images: Sequence[Image.Image],
@@ -132,6 +166,31 @@ def score_images(
 
     Texts longer than the model's token limit are truncated, and each cut is reported in
     `warnings`. Raises Cancelled if `cancel` is set between two batches.
+    """
+    return scaled_cosines(
+        clip,
+        images,
+        texts,
+        lambda cosine: (100 * cosine).clamp(min=0),
+        batch_size=batch_size,
+        on_batch=on_batch,
+        cancel=cancel,
+    )
+
+
+def scaled_cosines(
+    clip: LoadedClip,
+    images: Sequence[Image.Image],
+    texts: str | Sequence[str],
+    scale: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_batch: BatchProgress | None = None,
+    cancel: threading.Event | None = None,
+) -> ClipScores:
+    """`scale(cosine)` of each image's and its text's projected embeddings, batched.
+
+    CLIP score and PickScore differ only in `scale`; see score_images for the rest.
     """
     if batch_size < 1:
         raise ValueError(f"batch size must be at least 1 (got {batch_size})")
@@ -158,7 +217,7 @@ def score_images(
         image_rows = embed_images(clip, chunk)
         rows = torch.tensor([row_of[t] for t in per_image[start : start + len(chunk)]])
         cosine = (image_rows * text_rows[rows]).sum(dim=-1)
-        scores += (100 * cosine).clamp(min=0).tolist()
+        scores += scale(cosine).tolist()
         if on_batch is not None:
             on_batch(len(scores), len(images))
     return ClipScores(scores, warnings)

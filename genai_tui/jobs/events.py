@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from genai_tui import words
+from genai_tui.engine.scorers import label_of
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -193,17 +194,22 @@ class ImagesScored(Event):
     text: str | None = None
     scores: dict[str, float] = field(default_factory=dict)
     clip_model: str = ""
+    """The model that scored (the CLIP reference, or PickScore's)."""
+    scorer: str = "clip"
+    """Which scorer made `scores` (engine/scorers.py): clip, or pickscore (in records' scores)."""
     level: ClassVar[Level] = "ok"
 
     def sentence(self) -> str:
         if not self.scores:
             return "nothing to score"
         best_file, best = max(self.scores.items(), key=lambda item: item[1])
+        label = label_of(self.scorer)
+        by = f" ({label})" if self.scorer != "clip" else ""
         if self.text is not None:
-            return f"ranked {len(self.scores)} images by {self.text!r}: best {best:.1f}"
+            return f"ranked {len(self.scores)} images by {self.text!r}{by}: best {best:.1f}"
         if len(self.scores) == 1:
-            return f"CLIP score {best:.1f}: {best_file}"
-        return f"scored {len(self.scores)} images against their prompts"
+            return f"{label} {best:.1f}: {best_file}"
+        return f"scored {len(self.scores)} images against their prompts{by}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from genai_tui.jobs.events import ImageReady, JobWarning, Progress
 from genai_tui.jobs.loading import load_model_for
 from genai_tui.jobs.loras import resolve_loras
 from genai_tui.jobs.records import MadeBy, image_record, save_image
-from genai_tui.jobs.scoring import score_landed
+from genai_tui.jobs.scoring import ranked_for, score_landed, scoring_of
 from genai_tui.jobs.specs import GenerateJob
 from genai_tui.session.models import ImageRecord
 
@@ -26,7 +26,8 @@ def run_generate(
 ) -> list[ImageRecord]:
     """Load (or reuse) the model, generate, and save each image into the session as it lands.
 
-    Then score the images with CLIP (unless job.score is off); returns their final records.
+    Then score the images with CLIP, and PickScore when it ranks (unless job.score is off);
+    returns their final records.
     A sweep's batch passes its cells' `seeds` (one image each), its id and each cell's `axes`.
     """
     from genai_tui.engine.generate import StepInfo, generate
@@ -36,6 +37,8 @@ def run_generate(
     params, lora_uses = resolve_loras(store, params)  # session names -> files
     model = load_model_for(ctx, job.model, job.load)
     ref = model.source.ref
+    # Before any image: a PickScore that is not here fails the job; the demo's stand-in is said.
+    scoring = ranked_for(ctx, scoring_of(job), ref) if job.score else scoring_of(job)
 
     def on_step(info: StepInfo) -> None:
         ctx.emit(
@@ -75,4 +78,4 @@ def run_generate(
         landed.append((saved, made.image))
     if not job.score:
         return [record for record, _ in landed]
-    return score_landed(ctx, job.clip, ref, model.device, landed)
+    return score_landed(ctx, scoring, ref, model.device, landed)

@@ -12,15 +12,21 @@ if TYPE_CHECKING:
     from genai_tui.engine.models import LoadedModel
 
 
+def planned_model_ref(ctx: JobContext, ref: str | None) -> str:
+    """The model a job of `ref` will use (None: the loaded one, else the machine's default)."""
+    if ref is not None:
+        return ref
+    if ctx.models.loaded is not None:
+        return ctx.models.loaded.source.ref
+    from genai_tui.engine.models import default_model_ref
+
+    return default_model_ref()
+
+
 def load_model_for(ctx: JobContext, ref: str | None, options: LoadOptions) -> LoadedModel:
     """The model for `ref` (None: the loaded one, else the machine's default), loading if needed."""
     models = ctx.models
-    if ref is None and models.loaded is not None:
-        ref = models.loaded.source.ref
-    elif ref is None:
-        from genai_tui.engine.models import default_model_ref
-
-        ref = default_model_ref()
+    ref = planned_model_ref(ctx, ref)
     before = models.loaded
 
     def on_load(what: str, done: int | None, total: int | None) -> None:

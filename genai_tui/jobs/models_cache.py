@@ -11,6 +11,7 @@ from genai_tui.engine.params import LoadOptions
 if TYPE_CHECKING:
     from genai_tui.engine.clip import LoadedClip
     from genai_tui.engine.models import LoadedModel
+    from genai_tui.engine.scorers import PickScoreSource
 
 Progress = Callable[[str, int | None, int | None], None]
 
@@ -24,6 +25,9 @@ class ModelCache:
         # CLIP is held beside the pipeline: ViT-L/14 is about 0.9 GB in fp16.
         self._clip_key: tuple[str, str] | None = None
         self._clip: LoadedClip | None = None
+        # PickScore (CLIP-H, about 2 GB in fp16) only once a job asks for it.
+        self._pickscore_key: tuple[PickScoreSource, str] | None = None
+        self._pickscore: LoadedClip | None = None
 
     def pipeline(self, ref: str, options: LoadOptions, on_progress: Progress) -> LoadedModel:
         """The loaded model for (ref, options), loading it (and freeing the old one) if needed."""
@@ -50,6 +54,24 @@ class ModelCache:
         self._clip_key = key
         return self._clip
 
+    def pickscore(self, source: PickScoreSource, device: str, on_progress: Progress) -> LoadedClip:
+        """The PickScore model of `source` on `device`, loading it if needed."""
+        key = (source, device)
+        if self._pickscore is not None and self._pickscore_key == key:
+            return self._pickscore
+        from genai_tui.engine.scorers import load_pickscore
+
+        self._pickscore = None
+        self._pickscore_key = None
+        self._pickscore = load_pickscore(source, device, on_progress)
+        self._pickscore_key = key
+        return self._pickscore
+
+    @property
+    def loaded_pickscore(self) -> LoadedClip | None:
+        """The PickScore model in memory now, if any."""
+        return self._pickscore
+
     @property
     def loaded_clip(self) -> LoadedClip | None:
         """The CLIP model in memory now, if any."""
@@ -66,6 +88,8 @@ class ModelCache:
         self._key = None
         self._clip = None
         self._clip_key = None
+        self._pickscore = None
+        self._pickscore_key = None
         self.free_memory()
 
     def free_memory(self) -> None:

@@ -11,6 +11,7 @@ from genai_tui.engine.errors import BadInput
 from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.params import GenerateParams, LoadOptions
 from genai_tui.engine.preview_modes import PreviewMode
+from genai_tui.engine.scorers import SCORER_NAMES, ScorerName
 
 if TYPE_CHECKING:
     # Named for the type checker only: a spec is built before any session model has to load
@@ -43,6 +44,13 @@ class GenerateJob:
     """With best_of: images left visible; the others are saved with hidden=True."""
     preview: PreviewMode = "auto"
     """How the preview frames are made (engine/preview_modes.py); never changes the image."""
+    rank: ScorerName = "clip"
+    """The score best-of keeps the best by; pickscore also scores each image with PickScore
+    (CLIP scores them always). On the demo model CLIP stands in (engine/scorers.py)."""
+    pickscore: str | None = None
+    """PickScore model folder (or cached hub id); None: PickScore_v1 from the hub cache."""
+    pickscore_processor: str | None = None
+    """Its processor folder; None: the model folder's own, else the laion CLIP-H one cached."""
 
     @property
     def title(self) -> str:
@@ -84,12 +92,20 @@ class ScoreJob:
     batch_size: int = 16
     """Images read and scored together."""
     id: str = field(default_factory=new_job_id)
+    scorer: ScorerName = "clip"
+    """clip, or pickscore (saved in the records' scores["pickscore"]; on a demo session the
+    demo CLIP stands in and saves CLIP scores: engine/scorers.py)."""
+    pickscore: str | None = None
+    """PickScore model folder (or cached hub id); None: PickScore_v1 from the hub cache."""
+    pickscore_processor: str | None = None
+    """Its processor folder; None: the model folder's own, else the laion CLIP-H one cached."""
 
     @property
     def title(self) -> str:
         """One line for the log panel."""
         against = "their prompts" if self.text is None else repr(self.text[:40])
-        return f"score {self.session.name} against {against}"
+        by = " (PickScore)" if self.scorer == "pickscore" else ""
+        return f"score {self.session.name} against {against}{by}"
 
 
 _LORA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
@@ -138,8 +154,8 @@ class TrainJob:
 SWEEP_BATCH = 4
 """Cells that differ only in seed made as one batch, at most (a sweep's `-n` changes it)."""
 
-RANKERS = ("clip", "pickscore")
-"""Scorers a sweep's cells can be ranked by (pickscore is not built yet: it is refused)."""
+RANKERS = SCORER_NAMES
+"""Scorers a sweep's cells can be ranked by (engine/scorers.py)."""
 
 
 @dataclass(frozen=True)
@@ -159,8 +175,8 @@ class SweepJob:
     session: SessionStore = field(compare=False, repr=False)
     sweep: str = field(default_factory=lambda: "sweep-" + new_job_id())
     load: LoadOptions = field(default_factory=LoadOptions)
-    rank: str = "clip"
-    """Which score marks the best cells: clip (or pickscore, once it exists)."""
+    rank: ScorerName = "clip"
+    """Which score marks the best cells: clip or pickscore (CLIP stands in on the demo)."""
     clip: str | None = None
     """CLIP reference for scoring; None: engine.clip_refs.DEFAULT_CLIP_RULE."""
     batch: int = SWEEP_BATCH
@@ -169,6 +185,10 @@ class SweepJob:
     """Allow more than sweep_axes.MAX_CELLS cells."""
     preview: PreviewMode = "auto"
     id: str = field(default_factory=new_job_id)
+    pickscore: str | None = None
+    """PickScore model folder (or cached hub id) for rank pickscore; None: from the hub cache."""
+    pickscore_processor: str | None = None
+    """Its processor folder; None: the model folder's own, else the laion CLIP-H one cached."""
 
     @property
     def title(self) -> str:

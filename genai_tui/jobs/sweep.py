@@ -3,7 +3,8 @@
 A cell is a plain generation (jobs/generation.py) of its own parameters, so it is pixel-equal to
 `genai-tui generate` with those values; cells that differ only in seed are made as one batch, one
 generator per image. Each lands as an ordinary image record with `sweep` and `axes` set, scored
-with CLIP as generation scores. Running the same sweep id again skips the cells the session has.
+as generation scores (CLIP, and PickScore when it ranks); the grid marks the best by `rank`.
+Running the same sweep id again skips the cells the session has.
 """
 
 from __future__ import annotations
@@ -14,24 +15,18 @@ from dataclasses import replace
 
 from genai_tui.engine.errors import BadInput, Cancelled
 from genai_tui.engine.params import GenerateParams
+from genai_tui.engine.scorers import ranked_by
 from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.events import GridReady, SweepCell
 from genai_tui.jobs.generation import run_generate
-from genai_tui.jobs.specs import RANKERS, GenerateJob, SweepJob
+from genai_tui.jobs.loading import planned_model_ref
+from genai_tui.jobs.scoring import ranked_for, scoring_of
+from genai_tui.jobs.specs import GenerateJob, SweepJob
 from genai_tui.jobs.sweep_axes import Cell, Plan, plan_sweep
 from genai_tui.jobs.sweep_grid import write_grids
 from genai_tui.knobs import IMAGE_KNOB_NAMES, MAX_SEED
 from genai_tui.session.models import ImageRecord
 from genai_tui.session.store import SessionStore
-
-
-def check_rank(rank: str) -> None:
-    """Raise BadInput unless the sweep can rank by `rank` on this machine."""
-    if rank == "pickscore":
-        raise BadInput("PickScore is not available yet", hint="rank by clip (the default)")
-    if rank not in RANKERS:
-        raise BadInput(f"unknown scorer {rank!r}", hint="rank by clip")
-
 
 _SWEEP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
@@ -53,7 +48,7 @@ def sweep_seed(sweep: str) -> int:
 
 def plan_for(job: SweepJob) -> Plan:
     """The job's plan, checked; its seed from the sweep id when none is given."""
-    check_rank(job.rank)
+    ranked_by(job.rank, job.model, job.pickscore)  # an unknown scorer is refused
     check_sweep_id(job.sweep)
     if job.batch < 1:
         raise BadInput(f"a sweep batch must be at least 1 (got {job.batch})")
@@ -66,6 +61,9 @@ def plan_for(job: SweepJob) -> Plan:
 def run_sweep(job: SweepJob, ctx: JobContext) -> None:
     """Make the cells not made yet, batch by batch; then write the grids (GridReady)."""
     plan = plan_for(job)
+    model_ref = planned_model_ref(ctx, job.model)
+    # Decided (and the demo's stand-in said) once for the sweep, not once a batch.
+    scoring = ranked_for(ctx, scoring_of(job), model_ref)
     store = ctx.store()
     made = _made_before(store, job.sweep, plan)
     total = len(plan.cells)
@@ -86,6 +84,9 @@ def run_sweep(job: SweepJob, ctx: JobContext) -> None:
             id=job.id,
             clip=job.clip,
             preview=job.preview,
+            rank=scoring.rank,
+            pickscore=job.pickscore,
+            pickscore_processor=job.pickscore_processor,
         )
         axes = [cell.axes for cell in batch]
         records = run_generate(cell_job, ctx, seeds=seeds, sweep=job.sweep, axes=axes)
@@ -94,7 +95,7 @@ def run_sweep(job: SweepJob, ctx: JobContext) -> None:
             path = store.path / record.file
             ctx.emit(SweepCell(ctx.job_id, job.sweep, position[cell.index], total, record, path))
     records = [made[cell.index] for cell in plan.cells]
-    grids = write_grids(store.path, job.sweep, plan, records, job.rank)
+    grids = write_grids(store.path, job.sweep, plan, records, scoring.rank)
     ctx.emit(GridReady(ctx.job_id, job.sweep, grids.paths, grids.layout))
 
 

@@ -26,7 +26,7 @@ from genai_tui.jobs.events import (
     ValidationImages,
 )
 from genai_tui.jobs.records import MadeBy, image_record, save_image
-from genai_tui.jobs.scoring import score_landed
+from genai_tui.jobs.scoring import Scoring, score_landed
 from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.session.models import ImageRecord, LoraRecord, LoraUse, TrainRun
 
@@ -266,7 +266,9 @@ class _Reporter:
         records = [record for record, _ in landed]
         if self.job.score:
             device = info.device if info else "cpu"
-            records = score_landed(self.ctx, self.job.clip, self.run.model, device, landed)
+            records = score_landed(
+                self.ctx, Scoring(clip=self.job.clip), self.run.model, device, landed
+            )
         paths = tuple(store.path / r.file for r in records)
         self.emit(ValidationImages(self.job.id, self.run.name, step, tuple(records), paths))
 

@@ -134,6 +134,10 @@ class ImageRecord(_Model, ImageKnobs):
         "scorer defines it.",
     )
 
+    def score_by(self, scorer: str) -> float | None:
+        """The image's score by `scorer` (clip: clip_score; others: scores), None if unscored."""
+        return self.clip_score if scorer == "clip" else self.scores.get(scorer)
+
 
 class LoraRecord(_Model):
     """A LoRA trained in this session, in `loras/<name>/`."""

@@ -13,7 +13,12 @@ from textual.screen import Screen
 
 EXTRA_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Rescore all", "Score every image against its own prompt again (CLIP)", "rescore"),
-    ("Sort gallery", "By CLIP score / by time", "toggle_order"),
+    ("Sort gallery", "By score / by time", "toggle_order"),
+    (
+        "Gallery scorer",
+        "Sort by CLIP score (text agreement) / PickScore (preference)",
+        "cycle_scorer",
+    ),
     ("Show hidden images", "Show or hide what best-of set aside", "toggle_hidden"),
 )
 """(title, help, screen action) for what the palette offers without a key."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from genai_tui.engine.clip_refs import CLIP_SCORE_HELP, DEFAULT_CLIP_RULE
+from genai_tui.engine.scorers import PICKSCORE_HELP, PICKSCORE_REPO
 from genai_tui.knobs import (
     BATCH,
     CLIP_SKIP,
@@ -125,7 +126,7 @@ lose the SSH link) and `genai-tui` opens the same session next time.
 """
 
 RANKING = f"""\
-# Ranking with CLIP
+# Ranking with CLIP and PickScore
 
 CLIP was trained on hundreds of millions of image–caption pairs to put an image and its caption
 close together in one embedding space. genai-tui embeds each new image and its prompt and shows
@@ -138,8 +139,21 @@ the **CLIP score** on its thumbnail (★); the gallery puts the best first.
 - **Rank by text** (ctrl+f) – score every image against any text, e.g. "a red circle" to find
   the reddest circles; an empty text goes back to each image's own prompt.
 - **o** in the gallery switches between best-first and newest-first.
+- **s** in the gallery cycles the score it sorts by: **CLIP score** (how well the image matches
+  its prompt) or **PickScore** (how much people would prefer it); the title says which. Images
+  without a PickScore get one then, if PickScore is on the machine (see below).
 
 The CLIP model used: {DEFAULT_CLIP_RULE}.
+
+## PickScore
+
+{PICKSCORE_HELP}
+
+It scores when asked (`genai-tui sweep --rank pickscore`, `generate --rank pickscore`,
+`score --scorer pickscore`), from {PICKSCORE_REPO} in the Hugging Face cache or a folder
+(`--pickscore PATH`); genai-tui never downloads it. **On the demo model the demo CLIP stands in
+for both**: the demo world has no preference model, so a PickScore ranking there is a CLIP
+ranking, and says so; no PickScore is saved.
 """
 
 HELP_MARKDOWN = KNOBS + "\n" + RANKING + "\n" + LORA + "\n" + KEYS

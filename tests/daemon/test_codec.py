@@ -100,9 +100,22 @@ def sample_jobs(store: SessionStore) -> list[Job]:
             8,
             2,
             "vae",
+            "pickscore",
+            "/models/pickscore",
+            "/models/clip-h-processor",
         ),
         LoadModelJob("/models/sd15.safetensors", LOAD, "load1"),
-        ScoreJob(store, "a red circle", "clip-l14", ("images/0001-1.png",), 4, "score1"),
+        ScoreJob(
+            store,
+            "a red circle",
+            "clip-l14",
+            ("images/0001-1.png",),
+            4,
+            "score1",
+            "pickscore",
+            "/models/pickscore",
+            "/models/clip-h-processor",
+        ),
         TrainJob(TRAIN, "/data/dogs", "dog", store, "sd15", "runs/dog-1/checkpoint-100", LOAD),
         SweepJob(
             PARAMS,
@@ -117,6 +130,8 @@ def sample_jobs(store: SessionStore) -> list[Job]:
             True,
             "taesd",
             "sweep1",
+            "/models/pickscore",
+            "/models/clip-h-processor",
         ),
     ]
 
@@ -157,7 +172,9 @@ EVENTS: list[Event] = [
     events.JobCancelled("j1"),
     events.JobFailed("j1", "out_of_memory", "CUDA ran out", "try --vae-tiling", "Traceback\n  x"),
     events.ClipLoaded("j2", "clip-b32", "CLIP ViT-B/32", "cuda", "float16", 1.5),
-    events.ImagesScored("j2", (RECORD, OTHER), "a red circle", {"a.png": 31.5, "b.png": 22.0}, "c"),
+    events.ImagesScored(
+        "j2", (RECORD, OTHER), "a red circle", {"a.png": 31.5, "b.png": 22.0}, "c", "pickscore"
+    ),
     events.BestOfPicked("j1", (RECORD,), (OTHER,)),
     events.FilesSkipped("j3", "2 files are not images", ("notes.md", "broken.jpg")),
     events.TrainingStarted("j3", "dog-1", "dog", 797184, 860000000, 0, 300, 12, 512, "cuda", 2),

@@ -189,11 +189,17 @@ def test_a_sweep_id_reused_with_other_settings_is_refused(
     assert failed.kind == "bad_input" and "other settings" in failed.error  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("rank", ["pickscore", "aesthetic"])
-def test_only_clip_ranks_for_now(
-    worker: Worker, recorder: Recorder, store: SessionStore, tiny_model_dir: Path, rank: str
+@pytest.mark.usefixtures("empty_hub_cache")
+@pytest.mark.parametrize(("rank", "kind"), [("pickscore", "model"), ("aesthetic", "bad_input")])
+def test_an_unknown_scorer_or_a_missing_pickscore_fails_before_any_cell(
+    worker: Worker,
+    recorder: Recorder,
+    store: SessionStore,
+    tiny_model_dir: Path,
+    rank: str,
+    kind: str,
 ) -> None:
-    job = SweepJob(BASE, ("cfg=3",), str(tiny_model_dir), store, rank=rank)
+    job = SweepJob(BASE, ("cfg=3",), str(tiny_model_dir), store, rank=rank)  # type: ignore[arg-type]
     failed = recorder.run(worker, job)
-    assert failed.kind == "bad_input"  # type: ignore[attr-defined]
+    assert failed.kind == kind  # type: ignore[attr-defined]
     assert store.session.images == []

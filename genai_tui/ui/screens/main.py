@@ -390,6 +390,24 @@ class MainScreen(Screen[None]):
     def action_toggle_hidden(self) -> None:
         self._gallery().action_toggle_hidden()
 
+    def action_cycle_scorer(self) -> None:
+        self.query_one(Gallery).action_cycle_scorer()
+
+    def on_gallery_scorer_chosen(self, message: Gallery.ScorerChosen) -> None:
+        self._score_missing(message.scorer, message.missing)
+
+    def _score_missing(self, scorer: str, files: tuple[str, ...]) -> None:
+        """Score with PickScore the images the gallery sorts by it and that have none (from the
+        hub cache; a PickScore not on the machine fails that job, saying how to get it)."""
+        from genai_tui.jobs.specs import ScoreJob
+
+        store = self.workspace.store
+        if scorer != "pickscore" or not files or store is None:
+            return
+        job = ScoreJob(store, files=files, scorer="pickscore", clip=self.workspace.options.clip)
+        self.workspace.jobs.submit(job)
+        self.log_line(f"queued {job.title}")
+
     def on_gallery_opened(self, message: Gallery.Opened) -> None:
         from genai_tui.ui.screens.viewer import ViewerScreen
 
@@ -507,6 +525,9 @@ class MainScreen(Screen[None]):
         gallery = self._gallery()
         if event.text is None:
             gallery.update(list(event.records))
+            if event.scorer == "clip":  # new images, while the gallery sorts by PickScore
+                missing = gallery.unscored({r.file for r in event.records})
+                self._score_missing(gallery.order.sorted_by, missing)
         else:
             gallery.rank_by_text(event.text, event.scores)
 

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from genai_tui import words
+from genai_tui.engine.scorers import label_of
 from genai_tui.ui.images import ImageDrawing, show_picture
 from genai_tui.ui.screens.dialogs import ConfirmDialog
 from genai_tui.ui.widgets.picture import Picture
@@ -47,6 +48,7 @@ def describe(record: ImageRecord, path: Path) -> Table:
         ("Clip skip", record.clip_skip),
         ("Model", f"{record.model_name or record.model} [{record.model_hash or 'no hash'}]"),
         ("CLIP score", "—" if record.clip_score is None else f"{record.clip_score:.2f}"),
+        *[(label_of(name), f"{value:.2f}") for name, value in sorted(record.scores.items())],
         ("Made on", f"{record.device} {record.dtype}, {words.duration(record.time_taken)}/image"),
         ("Created", record.created),
         ("File", words.shown_path(path)),

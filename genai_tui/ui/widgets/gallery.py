@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Label
 
+from genai_tui.engine.scorers import ScorerName, label_of
 from genai_tui.ui.images import ImageDrawing, ThumbnailCache, show_picture
 from genai_tui.ui.widgets.gallery_order import GalleryOrder
 from genai_tui.ui.widgets.picture import Picture
@@ -68,7 +69,8 @@ class Slot(Vertical):
 
 
 class Gallery(Vertical, can_focus=True):
-    """The session's images, best CLIP score first (or newest first); Enter opens the viewer."""
+    """The session's images, best first by a scorer (CLIP score or PickScore; s cycles) or newest
+    first; Enter opens the viewer."""
 
     DEFAULT_CSS = """
     Gallery { border: round $primary; height: 1fr; }
@@ -88,6 +90,13 @@ class Gallery(Vertical, can_focus=True):
         Binding("end", "jump(-1)", "last", show=False),
         Binding("enter", "open", "Open", id="gallery.open", tooltip="Open the image in the viewer"),
         Binding("o", "toggle_order", "Sort", id="gallery.sort", tooltip="By score / by time"),
+        Binding(
+            "s",
+            "cycle_scorer",
+            "Scorer",
+            id="gallery.scorer",
+            tooltip="Sort by CLIP score (text agreement) / PickScore (human preference)",
+        ),
         Binding(
             "h",
             "toggle_hidden",
@@ -112,6 +121,14 @@ class Gallery(Vertical, can_focus=True):
         def __init__(self, record: ImageRecord) -> None:
             super().__init__()
             self.record = record
+
+    class ScorerChosen(Message):
+        """The gallery sorts by another scorer; `missing`: images that have no such score."""
+
+        def __init__(self, scorer: ScorerName, missing: tuple[str, ...]) -> None:
+            super().__init__()
+            self.scorer = scorer
+            self.missing = missing
 
     def __init__(self, drawing: ImageDrawing, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -174,6 +191,19 @@ class Gallery(Vertical, can_focus=True):
         self.order.mode = "time" if self.order.mode == "score" else "score"
         self._reorder(follow=self.selected.file if self.selected else None)
 
+    def action_cycle_scorer(self) -> None:
+        scorer = self.order.next_scorer()
+        self._reorder(follow=self.selected.file if self.selected else None)
+        self.post_message(self.ScorerChosen(scorer, self.unscored()))
+
+    def unscored(self, files: set[str] | None = None) -> tuple[str, ...]:
+        """Images (of `files`, else all) without the score the gallery sorts by."""
+        return tuple(
+            r.file
+            for r in self.order.records
+            if (files is None or r.file in files) and r.score_by(self.order.sorted_by) is None
+        )
+
     def action_toggle_hidden(self) -> None:
         self.order.show_hidden = not self.order.show_hidden
         self._reorder(follow=self.selected.file if self.selected else None)
@@ -195,7 +225,9 @@ class Gallery(Vertical, can_focus=True):
         if self.order.text is not None:
             self.border_title = f"Gallery · ranked by {self.order.text!r}"
         elif self.order.mode == "score":
-            self.border_title = "Gallery · best CLIP score first"
+            label = label_of(self.order.sorted_by)
+            note = " (demo: CLIP stands in for PickScore)" if self.order.stands_in() else ""
+            self.border_title = f"Gallery · best {label} first{note}"
         else:
             self.border_title = "Gallery · newest first"
 
@@ -238,6 +270,9 @@ class Gallery(Vertical, can_focus=True):
                 slot.display = False
         hidden = sum(r.hidden for r in self.order.records)
         extra = f" · {hidden} hidden" if hidden and not self.order.show_hidden else ""
+        if self.order.text is None and self.order.sorted_by != "clip":
+            unscored = sum(self.order.score_of(r) is None for r in self._records)
+            extra += f" · {unscored} without {label_of(self.order.sorted_by)}" if unscored else ""
         self.border_subtitle = f"{self.cursor + 1}/{count}{extra}" if count else extra.strip(" ·")
 
     def action_move(self, dx: int, dy: int) -> None:

@@ -1,9 +1,14 @@
-"""Which images the gallery shows, in which order: by CLIP score or by time, hidden or not."""
+"""Which images the gallery shows, in which order: by a scorer (CLIP score, PickScore) or by
+time, hidden or not. On demo images that have no PickScore the CLIP score stands in for it
+(engine/scorers.py: the demo world has no preference model), and the title says so."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+
+from genai_tui.engine.scorers import SCORER_NAMES, ScorerName
+from genai_tui.engine.sources import is_demo
 
 if TYPE_CHECKING:
     from genai_tui.session.models import ImageRecord
@@ -22,15 +27,36 @@ class GalleryOrder:
     text: str | None = None
     """A "rank by text" query whose scores replace the per-prompt scores while it stands."""
     text_scores: dict[str, float] = field(default_factory=dict)
+    scorer: ScorerName = "clip"
+    """The scorer asked for (s in the gallery cycles it)."""
+    sorted_by: ScorerName = "clip"
+    """The scorer that really sorts: `scorer`, or clip standing in (see stands_in)."""
 
     def score_of(self, record: ImageRecord) -> float | None:
         """The score that ranks `record` now."""
         if self.text is not None:
             return self.text_scores.get(record.file)
-        return record.clip_score
+        return record.score_by(self.sorted_by)
+
+    def next_scorer(self) -> ScorerName:
+        """Sort by the next scorer (a text ranking ends); returns it."""
+        self.scorer = SCORER_NAMES[(SCORER_NAMES.index(self.scorer) + 1) % len(SCORER_NAMES)]
+        self.text = None
+        self.text_scores = {}
+        self.mode = "score"
+        return self.scorer
+
+    def stands_in(self) -> bool:
+        """PickScore asked for on demo images none of which has one: their CLIP score sorts."""
+        return (
+            self.scorer == "pickscore"
+            and any(is_demo(r.model) for r in self.records)
+            and not any("pickscore" in r.scores for r in self.records)
+        )
 
     def shown(self) -> list[ImageRecord]:
         """The visible records, best first (unscored ones after, newest first) or newest first."""
+        self.sorted_by = "clip" if self.stands_in() else self.scorer
         visible = [r for r in self.records if self.show_hidden or not r.hidden]
         newest_first = list(reversed(visible))
         if self.mode == "time":
