@@ -95,6 +95,7 @@ class Gallery(Vertical, can_focus=True):
             id="gallery.hidden",
             tooltip="Show or hide images a best-of run set aside",
         ),
+        Binding("g", "grid", "Grid", id="gallery.grid", tooltip="The grid of the image's sweep"),
     ]
 
     cursor: reactive[int] = reactive(0)
@@ -108,6 +109,13 @@ class Gallery(Vertical, can_focus=True):
 
     class Opened(Message):
         """Enter was pressed on an image."""
+
+        def __init__(self, record: ImageRecord) -> None:
+            super().__init__()
+            self.record = record
+
+    class GridWanted(Message):
+        """`g` on an image that is a sweep's cell: its grid is wanted."""
 
         def __init__(self, record: ImageRecord) -> None:
             super().__init__()
@@ -219,6 +227,7 @@ class Gallery(Vertical, can_focus=True):
         self._refresh_view()
         if self._records:
             self.post_message(self.Selected(self._records[new]))
+        self.refresh_bindings()
 
     def _refresh_view(self) -> None:
         self.query_one("#gallery-empty").display = not self._records
@@ -255,3 +264,12 @@ class Gallery(Vertical, can_focus=True):
     def action_open(self) -> None:
         if self._records:
             self.post_message(self.Opened(self._records[self.cursor]))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "grid":
+            return self.selected is not None and self.selected.sweep is not None
+        return True
+
+    def action_grid(self) -> None:
+        if self.selected is not None and self.selected.sweep is not None:
+            self.post_message(self.GridWanted(self.selected))
