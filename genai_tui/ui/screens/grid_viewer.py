@@ -77,6 +77,8 @@ class GridScreen(Screen[GridChoice | None]):
     GridScreen #grid-selected { height: 1; padding: 0 1; background: $panel; }
     """
 
+    AUTO_FOCUS = None  # the arrows move the grid's selection; the ranked list takes them with r
+
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="grid.close"),
         Binding("left", "move(-1, 0)", "←", show=False),
@@ -87,8 +89,9 @@ class GridScreen(Screen[GridChoice | None]):
         Binding("p", "choose('reuse')", "Reuse parameters", id="grid.reuse_params"),
         Binding("r", "toggle_ranked", "Best first", id="grid.ranked",
                 tooltip="List the cells best first (again: the grid)"),
-        Binding("],tab", "page(1)", "Next Z", id="grid.next_page"),
-        Binding("[,shift+tab", "page(-1)", "Previous Z", id="grid.previous_page"),
+        Binding("],tab", "page(1)", "Next Z", id="grid.next_page", key_display="]"),
+        Binding("[,shift+tab", "page(-1)", "Previous Z", id="grid.previous_page",
+                key_display="["),
         Binding("e", "export", "Export", id="grid.export",
                 tooltip="Export the selected cell's checkpoint"),
     ]  # fmt: skip
@@ -143,7 +146,9 @@ class GridScreen(Screen[GridChoice | None]):
                 yield Label(y_heads[y] if y < len(y_heads) else "", classes="row-head")
                 for x in range(columns):
                     yield GridSlot(self._drawing, x, y)
-        yield OptionList(id="grid-ranked")
+        ranked = OptionList(id="grid-ranked")
+        ranked.can_focus = False  # until r shows it
+        yield ranked
         yield Static(id="grid-selected")
         yield Footer()
 
@@ -196,9 +201,9 @@ class GridScreen(Screen[GridChoice | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "page":
-            return self.sweep.shape[2] > 1 or None
+            return self.sweep.shape[2] > 1  # False: not in the footer
         if action == "export":
-            return self._is_checkpoint(self.cell) or None
+            return self._is_checkpoint(self.cell)
         return True
 
     def action_move(self, dx: int, dy: int) -> None:
@@ -216,6 +221,7 @@ class GridScreen(Screen[GridChoice | None]):
     def action_toggle_ranked(self) -> None:
         self.toggle_class("-ranked")
         ranked = self.query_one("#grid-ranked", OptionList)
+        ranked.can_focus = self.has_class("-ranked")
         if self.has_class("-ranked"):
             ranked.highlighted = next(
                 (i for i, c in enumerate(self.sweep.ranked()) if c == self.cell), 0

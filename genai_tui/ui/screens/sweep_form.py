@@ -204,7 +204,7 @@ class SweepForm(ModalScreen[SweepRequest | None]):
         """Count the cells now, or say what is wrong; Run only when it can run."""
         for letter in LETTERS:
             name = self.query_one(f"#axis-{letter}", Select).value
-            shown = ""
+            shown = "the columns" if letter == "x" else f"optional: {WHAT[letter]}"
             if isinstance(name, str):
                 kind = kind_of(name)
                 shown = f"{kind.help}; e.g. {kind.example}"
