@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 MAX_LABEL = 18
 """Columns at most for the row labels (Y values) left of the grid."""
+GRID_THUMB_PIXELS = 192
+"""A cell's picture is drawn from at most this many pixels a side: a few cells share the
+screen, so each is larger than a gallery thumbnail, and over SSH every render resends them."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class GridScreen(Screen[GridChoice | None]):
         self._folder = folder
         self._drawing = drawing
         self._records = {record.file: record for record in records}
-        self._thumbs = ThumbnailCache()
+        self._thumbs = ThumbnailCache(size=GRID_THUMB_PIXELS)
         start = next((c for c in layout.cells.values() if c.file == selected), None)
         if start is None:
             best = layout.best[0] or (0, 0)

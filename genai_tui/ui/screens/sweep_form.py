@@ -164,7 +164,7 @@ class SweepForm(ModalScreen[SweepRequest | None]):
                     yield Label(letter.upper(), classes="letter")
                     yield Select(
                         self._options,
-                        prompt=f"{letter.upper()}: {WHAT[letter]}",
+                        prompt="choose an axis" if letter == "x" else "(none)",
                         value=chosen,
                         id=f"axis-{letter}",
                         tooltip=f"The {letter.upper()} axis ({WHAT[letter]}):\n{axes_help()}",
