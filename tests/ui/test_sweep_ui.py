@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import Input, Select
+from textual.widgets import Input, Label, Select
 
 from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.screens.grid_viewer import GridScreen, GridSlot
@@ -18,6 +18,16 @@ from genai_tui.ui.widgets.slider import Slider
 from tests.ui.conftest import wait_for, wait_ready
 
 AppFactory = Callable[..., GenaiApp]
+
+
+def captions(grid: GridScreen) -> list[str]:
+    return [str(slot.query_one(Label).render()) for slot in grid.query(GridSlot)]
+
+
+def is_grid_shown(app: GenaiApp) -> bool:
+    """The grid viewer is on top and drawn (its cells composed and captioned)."""
+    screen = app.screen
+    return isinstance(screen, GridScreen) and any(captions(screen)) and all(captions(screen))
 
 
 async def fill_form(app: GenaiApp, x: str, y: str) -> SweepForm:
@@ -43,7 +53,7 @@ async def test_a_2x2_sweep_lands_four_images_and_opens_its_grid(
         await pilot.pause()
         assert "2 x 2 = 4 cells" in str(app.screen.query_one("#sweep-count").render())
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: isinstance(app.screen, GridScreen), 120)
+        await wait_for(pilot, lambda: is_grid_shown(app), 120)
         grid = app.screen
         assert isinstance(grid, GridScreen)
         gallery = app.main_screen.query_one(Gallery)
@@ -53,7 +63,7 @@ async def test_a_2x2_sweep_lands_four_images_and_opens_its_grid(
         }  # fmt: skip
         log = "\n".join(line.text for line in app.main_screen.query_one(LogPanel).lines)
         assert "queued sweep of 4 cells" in log and "cell 4 of 4" in log
-        labels = [str(slot.query_one("Label").render()) for slot in grid.query(GridSlot)]
+        labels = captions(grid)
         assert sum("★" in label for label in labels) == 1  # the best cell, CLIP-scored
         best = grid.cell
         assert "★" in grid.sweep.marks(best)  # the grid opens on it
@@ -66,7 +76,7 @@ async def test_a_2x2_sweep_lands_four_images_and_opens_its_grid(
         viewer = app.screen
         assert isinstance(viewer, ViewerScreen) and viewer.record.file == moved.file
         await pilot.press("escape")  # back to the grid, on the same cell
-        await wait_for(pilot, lambda: isinstance(app.screen, GridScreen))
+        await wait_for(pilot, lambda: is_grid_shown(app))
         grid = app.screen
         assert isinstance(grid, GridScreen) and grid.cell.file == moved.file
         await pilot.press("p")
@@ -82,4 +92,4 @@ async def test_a_2x2_sweep_lands_four_images_and_opens_its_grid(
 
         gallery.focus()  # g on a cell in the gallery opens its grid again
         await pilot.press("g")
-        await wait_for(pilot, lambda: isinstance(app.screen, GridScreen))
+        await wait_for(pilot, lambda: is_grid_shown(app))
