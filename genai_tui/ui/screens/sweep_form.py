@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from genai_tui import words
 from genai_tui.engine.errors import BadInput
@@ -182,6 +182,7 @@ class SweepForm(ModalScreen[SweepRequest | None]):
             with Horizontal(id="sweep-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Run", id="run", variant="primary", disabled=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self._check()
