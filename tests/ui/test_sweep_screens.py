@@ -111,6 +111,9 @@ async def test_the_grid_marks_the_best_cells_and_arrows_choose_one(tmp_path: Pat
         assert (screen.column, screen.row) == (1, 0)
         assert screen.query_one("#cell-1-0").has_class("-cursor")
         assert "Steps 3, CFG scale 5" in shown(app, "#grid-selected")
+        await pilot.click("#cell-1-1")
+        assert (screen.column, screen.row) == (1, 1)
+        await pilot.press("up")
         await pilot.press("enter")
         await pilot.pause()
         [choice] = app.answers

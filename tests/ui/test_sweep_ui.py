@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Label, Select
 
+from genai_tui.jobs.events import Event
 from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.screens.grid_viewer import GridScreen, GridSlot
 from genai_tui.ui.screens.sweep_form import SweepForm
@@ -15,6 +16,7 @@ from genai_tui.ui.widgets.gallery import Gallery
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.param_panel import ParamPanel
 from genai_tui.ui.widgets.slider import Slider
+from genai_tui.ui.widgets.status_header import StatusHeader
 from tests.ui.conftest import wait_for, wait_ready
 
 AppFactory = Callable[..., GenaiApp]
@@ -48,6 +50,15 @@ async def test_a_2x2_sweep_lands_four_images_and_opens_its_grid(
         await wait_ready(pilot)
         await pilot.press(*"a red circle")
         app.query_one("#steps", Slider).set_value(2)
+        header = app.main_screen.query_one(StatusHeader)
+        statuses: list[str] = []
+        original = app.main_screen.show_event
+
+        def spy(event: Event) -> None:
+            original(event)
+            statuses.append(str(header.status))
+
+        app.main_screen.show_event = spy  # type: ignore[method-assign]
         await pilot.press("f4")
         await fill_form(app, "steps=2,3", "cfg=5,9")
         await pilot.pause()
@@ -63,6 +74,7 @@ async def test_a_2x2_sweep_lands_four_images_and_opens_its_grid(
         }  # fmt: skip
         log = "\n".join(line.text for line in app.main_screen.query_one(LogPanel).lines)
         assert "queued sweep of 4 cells" in log and "cell 4 of 4" in log
+        assert "cell 1 of 4 · step 1/2" in statuses and "cell 4 of 4" in statuses
         labels = captions(grid)
         assert sum("★" in label for label in labels) == 1  # the best cell, CLIP-scored
         best = grid.cell

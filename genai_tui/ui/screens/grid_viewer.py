@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Literal
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
+from textual.dom import DOMNode
+from textual.events import Click
 from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -214,6 +216,17 @@ class GridScreen(Screen[GridChoice | None]):
         self.column = min(max(0, self.column + dx), columns - 1)
         self.row = min(max(0, self.row + dy), rows - 1)
         self._show_selection()
+
+    def on_click(self, event: Click) -> None:
+        """A click selects a cell; a double click opens it."""
+        node: DOMNode | None = event.widget
+        while node is not None and not isinstance(node, GridSlot):
+            node = node.parent
+        if isinstance(node, GridSlot):
+            self.column, self.row = node.place
+            self._show_selection()
+            if event.chain == 2:
+                self.action_open()
 
     def action_page(self, direction: int) -> None:
         pages = self.sweep.shape[2]
