@@ -12,6 +12,7 @@ from textual.widgets import Input, Select
 from genai_tui.jobs import specs
 from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.screens.grid_viewer import GridScreen
+from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.slider import Slider
 from tests.ui.conftest import wait_for
 from tests.ui.test_snapshots import snapshot_app, steady
@@ -28,6 +29,7 @@ def _pinned_sweep_id(monkeypatch: pytest.MonkeyPatch) -> None:
 async def open_form(pilot: Pilot[None]) -> None:
     app = pilot.app
     await steady(pilot)
+    app.query_one(LogPanel).clear()  # its lines name the test's temporary model folder
     await pilot.press(*"a red circle on a white background")
     app.query_one("#seed").value = "42"  # type: ignore[attr-defined]
     app.query_one("#seed-lock").value = True  # type: ignore[attr-defined]
