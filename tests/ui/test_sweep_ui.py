@@ -91,6 +91,12 @@ async def test_a_2x2_sweep_lands_four_images_and_opens_its_grid(
         await wait_for(pilot, lambda: is_grid_shown(app))
         grid = app.screen
         assert isinstance(grid, GridScreen) and grid.cell.file == moved.file
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ViewerScreen))
+        await pilot.press("g")  # the viewer's way to a cell's grid
+        await wait_for(pilot, lambda: is_grid_shown(app))
+        grid = app.screen
+        assert isinstance(grid, GridScreen) and grid.cell.file == moved.file
         await pilot.press("p")
         await wait_for(pilot, lambda: app.screen is app.main_screen)
         record = next(r for r in gallery.records if r.file == moved.file)
