@@ -119,17 +119,9 @@ class Plan:
 
 def plan_sweep(base: GenerateParams, specs: Sequence[str], *, yes: bool = False) -> Plan:
     """The cells of a sweep over `specs` (x, y, z) from `base`; BadInput says what is wrong."""
-    if not specs:
-        raise BadInput("a sweep needs at least one axis", hint='e.g. --x "cfg=5,7,9"')
-    if len(specs) > MAX_AXES:
-        raise BadInput(f"a sweep has at most {MAX_AXES} axes (got {len(specs)})")
     base = replace(base.validate(), batch_size=1)
-    axes = tuple(parse_axis(spec, base) for spec in specs)
-    names = [axis.name for axis in axes]
-    for name in names:
-        if names.count(name) > 1:
-            raise BadInput(f"axis {name} is given twice", hint="one axis per name")
-    count = math.prod(len(axis.values) for axis in axes)
+    axes = parse_axes(base, specs)
+    count = cell_count(axes)
     if count > MAX_CELLS and not yes:
         raise BadInput(
             f"this sweep makes {count:,} cells, more than {MAX_CELLS:,}", hint="add --yes to run it"
@@ -147,6 +139,26 @@ def plan_sweep(base: GenerateParams, specs: Sequence[str], *, yes: bool = False)
         labels = {axis.label: axis.values[at[i]].label for i, axis in enumerate(axes)}
         cells.append(Cell(at, params.validate(), labels))
     return Plan(axes, tuple(cells))
+
+
+def parse_axes(base: GenerateParams, specs: Sequence[str]) -> tuple[Axis, ...]:
+    """The axes of `specs` (x, y, z), each checked, none twice; the cells are not built (the
+    TUI's sweep form counts them as the user types)."""
+    if not specs:
+        raise BadInput("a sweep needs at least one axis", hint='e.g. --x "cfg=5,7,9"')
+    if len(specs) > MAX_AXES:
+        raise BadInput(f"a sweep has at most {MAX_AXES} axes (got {len(specs)})")
+    axes = tuple(parse_axis(spec, base) for spec in specs)
+    names = [axis.name for axis in axes]
+    for name in names:
+        if names.count(name) > 1:
+            raise BadInput(f"axis {name} is given twice", hint="one axis per name")
+    return axes
+
+
+def cell_count(axes: Sequence[Axis]) -> int:
+    """How many cells (images) the axes make."""
+    return math.prod(len(axis.values) for axis in axes)
 
 
 def parse_axis(spec: str, base: GenerateParams) -> Axis:

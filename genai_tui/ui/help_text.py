@@ -112,6 +112,8 @@ KEYS = """\
 | F2 | preview: auto, VAE decode, TAESD, latent (from the next generation) |
 | ctrl+t | train a LoRA (and back); there ctrl+g starts, escape cancels |
 | F3 | the jobs of every session: c cancel, u/d move, r retry or resume |
+| F4 | sweep: up to three axes (X, Y, Z) of knobs, one image per cell, then a grid |
+| g in the gallery or viewer | the grid of the image's sweep |
 | tab / shift+tab | move between prompt, parameters and gallery |
 | ←/→ on a slider | change it (shift: bigger steps); type digits and Enter to set a value |
 | arrows, Enter in the gallery | choose an image, open it in the viewer |
@@ -120,6 +122,11 @@ KEYS = """\
 
 In the viewer: **p** reuse all parameters, **s** reuse the seed, **c** copy the path,
 **delete** move the image to the session's trash (asks first), ←/→ previous/next, escape back.
+
+In a sweep's grid: arrows choose a cell, **Enter** opens it in the viewer, **p** reuses its
+parameters, **r** lists the cells best first, **[** / **]** (or tab) switch Z pages, **e**
+exports a checkpoint cell. ★ marks the best cell of the grid, ▲ the best in its column, ◀ the
+best in its row, by the sweep's scorer (CLIP unless another was asked for).
 
 Everything is saved as it happens, in the session folder on the server: close the terminal (or
 lose the SSH link) and `genai-tui` opens the same session next time.

@@ -209,7 +209,7 @@ async def test_every_action_is_in_the_command_palette(make_app: AppFactory) -> N
     async with app.run_test(size=(140, 42)) as pilot:
         await wait_opened(pilot)
         titles = {command.title for command in palette_actions(app.screen)}
-        assert {"Generate", "Cancel", "Reuse seed", "Open", "New", "Log", "Help"} <= titles
+        assert {"Generate", "Cancel", "Reuse seed", "Open", "New", "Log", "Help", "Sweep"} <= titles
         await wait_ready(pilot)
 
 

@@ -24,13 +24,14 @@ from genai_tui.engine.errors import BadInput
 from genai_tui.engine.preview_modes import PREVIEW_LABELS, next_preview_mode, preview_label
 from genai_tui.ui.commands import MainCommands
 from genai_tui.ui.images import ImageDrawing
+from genai_tui.ui.screens.main_sweeps import MainSweeps
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.status_header import Activity, Status, StatusHeader
 from genai_tui.ui.workspace import Workspace
 
 if TYPE_CHECKING:
     from genai_tui.jobs.events import Event, ImagesScored, JobCancelled, JobFailed, ModelLoaded
-    from genai_tui.session.models import EditorState
+    from genai_tui.session.models import EditorState, ImageRecord
     from genai_tui.session.store import SessionStore
     from genai_tui.ui.screens.viewer import ViewerChoice
     from genai_tui.ui.widgets.gallery import Gallery
@@ -88,6 +89,13 @@ class MainScreen(Screen[None]):
             id="cycle_preview",
             tooltip="How the preview shows the image forming: auto, VAE decode, TAESD, latent",
         ),
+        Binding(
+            "f4",
+            "sweep",
+            "Sweep",
+            id="sweep",
+            tooltip="An X/Y/Z sweep of the knobs: one image per cell, and a grid",
+        ),
     ]
 
     class Ready(Message):
@@ -105,6 +113,7 @@ class MainScreen(Screen[None]):
         self._generate_wanted = False  # ctrl+g came before the session did: run it then
         self.preview_mode = workspace.options.preview
         """How the next generations make their preview frames; f2 cycles it."""
+        self.sweeps = MainSweeps(self)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -327,6 +336,9 @@ class MainScreen(Screen[None]):
         self.log_line(f"queued {job.title} (seed {params.seed})")
         self.save_now()
 
+    def action_sweep(self) -> None:
+        self.sweeps.open_form()
+
     def action_cancel(self) -> None:
         if self.workspace.jobs.cancel():
             self.query_one(StatusHeader).status = Status(Activity.CANCELLING)
@@ -391,7 +403,7 @@ class MainScreen(Screen[None]):
         self._gallery().action_toggle_hidden()
 
     def action_cycle_scorer(self) -> None:
-        self.query_one(Gallery).action_cycle_scorer()
+        self._gallery().action_cycle_scorer()
 
     def on_gallery_scorer_chosen(self, message: Gallery.ScorerChosen) -> None:
         self._score_missing(message.scorer, message.missing)
@@ -417,11 +429,24 @@ class MainScreen(Screen[None]):
         records = self._gallery().records
         index = next(i for i, r in enumerate(records) if r.file == message.record.file)
         screen = ViewerScreen(records, index, store.path, self.drawing)
-        self.app.push_screen(screen, self._viewer_done)
+        self.app.push_screen(screen, self.viewer_done)
 
-    def _viewer_done(self, choice: ViewerChoice | None) -> None:
+    def on_gallery_grid_wanted(self, message: Gallery.GridWanted) -> None:
+        self.sweeps.open_grid(message.record)
+
+    def reuse_parameters(self, record: ImageRecord) -> None:
+        """Put every knob `record` was made with in the editor, its seed locked."""
         from genai_tui.jobs.editor import editor_for_image
 
+        state = editor_for_image(record, self.editor_state())
+        self.query_one("#prompt", PromptEditor).load_text(state.prompt)
+        self.query_one("#negative", PromptEditor).load_text(state.negative_prompt)
+        self._params().load(state)
+        self.notify("parameters of the image are in the editor")
+        self._schedule_save()
+
+    def viewer_done(self, choice: ViewerChoice | None) -> None:
+        """Carry out what the user chose in the viewer."""
         store = self.workspace.store
         if choice is None or store is None:
             return
@@ -430,11 +455,9 @@ class MainScreen(Screen[None]):
             self._params().use_seed(record.seed)
             self.notify(f"seed {record.seed} locked for the next run")
         elif choice.action == "params":
-            state = editor_for_image(record, self.editor_state())
-            self.query_one("#prompt", PromptEditor).load_text(state.prompt)
-            self.query_one("#negative", PromptEditor).load_text(state.negative_prompt)
-            self._params().load(state)
-            self.notify("parameters of the image are in the editor")
+            self.reuse_parameters(record)
+        elif choice.action == "grid":
+            self.sweeps.open_grid(record)
         elif choice.action == "delete":
             moved = store.trash_image(record.file)
             self._gallery().forget_image(record.file)
@@ -449,6 +472,7 @@ class MainScreen(Screen[None]):
 
         from genai_tui.jobs.events import (
             BestOfPicked,
+            GridReady,
             ImageReady,
             ImagesScored,
             JobCancelled,
@@ -460,6 +484,7 @@ class MainScreen(Screen[None]):
             ModelLoaded,
             ModelLoading,
             Progress,
+            SweepCell,
             TrainStep,
         )
 
@@ -480,7 +505,8 @@ class MainScreen(Screen[None]):
         elif isinstance(event, TrainStep):
             header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
         elif isinstance(event, Progress):
-            header.status = Status(Activity.WORKING, f"step {event.step}/{event.total}")
+            step = self.sweeps.progress(event.job_id, f"step {event.step}/{event.total}")
+            header.status = Status(Activity.WORKING, step)
             label = preview_label(event.preview_mode, event.preview_note)
             shown = label if event.preview_mode else ""
             preview.show_step(event.step, event.total, event.rate, event.previews, shown)
@@ -491,6 +517,10 @@ class MainScreen(Screen[None]):
                     preview.show_image(image.convert("RGB"), f"saved {event.path.name}")
             except OSError:
                 pass  # the gallery already shows the record; the file is checked there
+        elif isinstance(event, SweepCell):
+            header.status = Status(Activity.WORKING, self.sweeps.cell_made(event))
+        elif isinstance(event, GridReady):
+            self.sweeps.grid_ready(event)
         elif isinstance(event, ImagesScored):
             self._scored(event)
         elif isinstance(event, BestOfPicked):
@@ -500,6 +530,7 @@ class MainScreen(Screen[None]):
         elif isinstance(event, JobWarning):
             self.notify(event.message, severity="warning", timeout=8)
         elif isinstance(event, JobFinished):
+            self.sweeps.ended(event.job_id)
             preview.show_status(event.sentence())
             if not self.workspace.jobs.busy:
                 header.status = Status(Activity.IDLE)
@@ -509,6 +540,7 @@ class MainScreen(Screen[None]):
     def _ended(self, event: JobCancelled | JobFailed) -> None:
         from genai_tui.jobs.events import JobCancelled
 
+        self.sweeps.ended(event.job_id)
         self.query_one(StatusHeader).status = Status(Activity.IDLE)
         preview = self._preview()
         preview.reset_progress()

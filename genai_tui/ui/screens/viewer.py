@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class ViewerChoice:
     """What the user chose in the viewer, for the app to carry out."""
 
-    action: Literal["params", "seed", "delete"]
+    action: Literal["params", "seed", "delete", "grid"]
     record: ImageRecord
 
 
@@ -80,6 +80,7 @@ class ViewerScreen(Screen[ViewerChoice | None]):
             id="viewer.delete",
             tooltip="Move the image to the session's trash folder",
         ),
+        Binding("g", "grid", "Grid", id="viewer.grid", tooltip="The grid of the image's sweep"),
         Binding("left", "step(-1)", "Previous", id="viewer.previous"),
         Binding("right", "step(1)", "Next", id="viewer.next"),
     ]
@@ -117,6 +118,16 @@ class ViewerScreen(Screen[ViewerChoice | None]):
         show_picture(self.query_one("#viewer-image"), picture)
         self.query_one("#viewer-info", Static).update(describe(self.record, path))
         self.sub_title = f"{self._index + 1}/{len(self._records)}"
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "grid":
+            return self.record.sweep is not None  # only a sweep's cell has a grid
+        return True
+
+    def action_grid(self) -> None:
+        if self.record.sweep is not None:
+            self.dismiss(ViewerChoice("grid", self.record))
 
     def action_step(self, direction: int) -> None:
         self._index = (self._index + direction) % len(self._records)

@@ -104,6 +104,7 @@ class Gallery(Vertical, can_focus=True):
             id="gallery.hidden",
             tooltip="Show or hide images a best-of run set aside",
         ),
+        Binding("g", "grid", "Grid", id="gallery.grid", tooltip="The grid of the image's sweep"),
     ]
 
     cursor: reactive[int] = reactive(0)
@@ -129,6 +130,13 @@ class Gallery(Vertical, can_focus=True):
             super().__init__()
             self.scorer = scorer
             self.missing = missing
+
+    class GridWanted(Message):
+        """`g` on an image that is a sweep's cell: its grid is wanted."""
+
+        def __init__(self, record: ImageRecord) -> None:
+            super().__init__()
+            self.record = record
 
     def __init__(self, drawing: ImageDrawing, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -251,6 +259,7 @@ class Gallery(Vertical, can_focus=True):
         self._refresh_view()
         if self._records:
             self.post_message(self.Selected(self._records[new]))
+        self.refresh_bindings()
 
     def _refresh_view(self) -> None:
         self.query_one("#gallery-empty").display = not self._records
@@ -290,3 +299,12 @@ class Gallery(Vertical, can_focus=True):
     def action_open(self) -> None:
         if self._records:
             self.post_message(self.Opened(self._records[self.cursor]))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "grid":
+            return self.selected is not None and self.selected.sweep is not None
+        return True
+
+    def action_grid(self) -> None:
+        if self.selected is not None and self.selected.sweep is not None:
+            self.post_message(self.GridWanted(self.selected))
