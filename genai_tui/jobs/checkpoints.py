@@ -35,6 +35,7 @@ COMPARE_SEEDS = 2
 
 def find_run(store: SessionStore, name: str) -> TrainRun:
     """The run called `name`, else the latest run of the LoRA `name`; BadInput naming the runs."""
+    store.catch_up()  # a run another process recorded since the store was opened
     session = store.session
     found = next((run for run in session.runs if run.name == name), None)
     if found is None:

@@ -41,7 +41,7 @@ class CheckpointComparing(Screen[None]):
         store = self.workspace.store
         if store is None:
             return None
-        store.take_in_changes()  # runs the daemon recorded meanwhile
+        store.catch_up()  # runs the daemon recorded meanwhile
         runs = store.session.runs
         shown = next((run for run in runs if run.name == self._run), None)
         if shown is not None:
@@ -82,7 +82,7 @@ class CheckpointComparing(Screen[None]):
         store = self.workspace.store
         if store is None:
             return
-        store.take_in_changes()  # the cells' records, written by the daemon
+        store.catch_up()  # the cells' records, written by the daemon
         ranked = rank_checkpoints(store.session.images, sweep, run)
         table = self.query_one(CheckpointRanking)
         table.show(run, ranked)
