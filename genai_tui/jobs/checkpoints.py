@@ -128,7 +128,9 @@ def compare_job(
         prompts = [params.instance_prompt or run.lora]
     first_seed = params.validation_seeds[0] if params.validation_seeds else 0
     seeds = list(dict.fromkeys([*params.validation_seeds, first_seed + 1]))[:COMPARE_SEEDS]
-    axes = [f"checkpoint:{run.name}=all"]
+    # The LoRA's name reads better on the grid, where it names this run (its latest).
+    named = run.lora if find_run(store, run.lora).name == run.name else run.name
+    axes = [f"checkpoint:{named}=all"]
     if len(prompts) > 1:
         axes.append(f"prompt={values_spec(prompts)}")  # S/R: the first is the prompt itself
     axes.append(f"seed={values_spec([str(seed) for seed in seeds])}")
@@ -163,13 +165,14 @@ class CheckpointScore:
 
 
 def rank_checkpoints(
-    images: list[ImageRecord], sweep: str, run: str, rank: str = "clip"
+    images: list[ImageRecord], sweep: str, rank: str = "clip"
 ) -> list[CheckpointScore]:
-    """The checkpoints of sweep `sweep` over run `run`, best mean score first (unscored last)."""
-    label = checkpoint_label(run)
+    """The checkpoints of sweep `sweep`, best mean score first (unscored last)."""
+    prefix = checkpoint_label("")
     scores: dict[int, list[float]] = {}
     for record in images:
-        if record.sweep != sweep or label not in record.axes:
+        label = next((key for key in record.axes if key.startswith(prefix)), None)
+        if record.sweep != sweep or label is None:
             continue
         value = record.clip_score if rank == "clip" else record.scores.get(rank)
         found = scores.setdefault(int(record.axes[label]), [])

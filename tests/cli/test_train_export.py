@@ -20,10 +20,10 @@ def test_export_a_checkpoint_then_generate_with_it_and_bad_input_is_one_line(
     data = make_lora_data(tmp_path / "circles")
     sessions = str(tmp_path / "sessions")
     where = ["--sessions-dir", sessions, "--session", "s"]
+    model = ["--model", str(tiny_model_dir)]
     code, _, err = run(
-        capsys, "train", "--data", str(data), *where, "--model", str(tiny_model_dir), *FAST,
-        "--checkpoint-every", "2",
-    )  # fmt: skip
+        capsys, "train", "--data", str(data), *where, *model, *FAST, "--checkpoint-every", "2"
+    )
     assert code == 0, err
 
     code, out, err = run(capsys, "train", "export", "circles", "--step", "2", *where)
@@ -34,7 +34,15 @@ def test_export_a_checkpoint_then_generate_with_it_and_bad_input_is_one_line(
     store = SessionStore.open(Path(sessions), "s", create=False)
     assert [lora.name for lora in store.session.loras] == ["circles", "circles-step2"]
     code, _, err = run(
-        capsys, "generate", "a red sks circle", *where, "--steps", "2", "--lora", "circles-step2"
+        capsys,
+        "generate",
+        "a red sks circle",
+        *where,
+        *model,
+        "--steps",
+        "2",
+        "--lora",
+        "circles-step2",
     )
     assert code == 0, err
 
@@ -53,7 +61,9 @@ def test_export_a_checkpoint_then_generate_with_it_and_bad_input_is_one_line(
         assert len(err.strip().splitlines()) == 1 and said in err, err
     assert len(SessionStore.open(Path(sessions), "s").session.loras) == 2  # nothing added
 
-    code, _, err = run(capsys, "sweep", "a red sks circle", *where, "--x", "checkpoint:circles=2,5")
+    code, _, err = run(
+        capsys, "sweep", "a red sks circle", *where, *model, "--x", "checkpoint:circles=2,5"
+    )
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "has checkpoints at steps 2, 3" in err
     assert not (Path(sessions) / "s" / "grids").exists()

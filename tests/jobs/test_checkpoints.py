@@ -206,7 +206,7 @@ def test_the_comparison_sweeps_every_checkpoint_over_prompts_and_seeds(
 ) -> None:
     (run,) = trained.session.runs
     job = compare_job(trained, run, model=None)
-    assert job.axes == (f"checkpoint:{run.name}=all", "seed=0,1")
+    assert job.axes == ("checkpoint:circles=all", "seed=0,1")
     assert job.params.prompt == "a red sks circle" and job.model == run.model
     assert plan_for(job).shape == (2, 2, 1)
     with_prompts = run.model_copy(
@@ -224,7 +224,7 @@ def test_the_ranking_is_the_mean_score_per_checkpoint_best_first(trained: Sessio
 
     images = [cell("2", 1, 20.0), cell("2", 2, 24.0), cell("4", 1, 25.0), cell("4", 2, 26.0),
               cell("6", 1, None)]  # fmt: skip
-    ranked = rank_checkpoints(images, "s", "r")
+    ranked = rank_checkpoints(images, "s")
     assert [(c.step, c.score, c.cells) for c in ranked] == [
         (4, 25.5, 2),
         (2, 22.0, 2),

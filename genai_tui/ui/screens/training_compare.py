@@ -83,7 +83,7 @@ class CheckpointComparing(Screen[None]):
         if store is None:
             return
         store.catch_up()  # the cells' records, written by the daemon
-        ranked = rank_checkpoints(store.session.images, sweep, run)
+        ranked = rank_checkpoints(store.session.images, sweep)
         table = self.query_one(CheckpointRanking)
         table.show(run, ranked)
         table.focus()
