@@ -30,9 +30,9 @@ def add_export_command(actions: Any) -> None:
     parser = actions.add_parser(
         "export",
         help="keep a checkpoint of a training run as a LoRA of the session",
-        description="Write checkpoint STEP of training run RUN as the session's LoRA NAME, in "
-        "the files a finished training writes; prints their paths (webui file, then diffusers "
-        "file).",
+        description="Write checkpoint N (--step) of training run RUN as the session's LoRA "
+        "NAME, in the files a finished training writes; prints their paths (webui file, then "
+        "diffusers file).",
     )
     parser.add_argument("run", metavar="RUN", help="a training run's name, or a LoRA's name")
     parser.add_argument(

@@ -54,7 +54,7 @@ AXIS_KINDS: tuple[AxisKind, ...] = (
              "prompt=red,green,blue"),
     AxisKind("matrix", "Prompt matrix", "prompt a|b|c: a plus each subset of the rest", "matrix"),
     AxisKind("checkpoint:RUN", "Checkpoint RUN",
-             "steps of training run RUN (or a LoRA's latest run), each as a LoRA at weight 1",
+             "checkpoint steps of a training run (or a LoRA's last run) as LoRAs at weight 1",
              "checkpoint:circles=all"),
 )  # fmt: skip
 """Every axis name, written once: the plan reads it and `genai-tui sweep --help` lists it."""
