@@ -11,9 +11,9 @@ import argparse
 from typing import Any
 
 from genai_tui.cli.options import (
+    DEFAULT_SESSION,
     ExitCode,
     add_jobs_options,
-    add_session_name_option,
     add_session_options,
     fail,
     in_process,
@@ -41,7 +41,13 @@ def add_export_command(actions: Any) -> None:
     parser.add_argument(
         "--name", default=None, help="the LoRA's name (default: <the run's LoRA>-step<N>)"
     )
-    add_session_name_option(parser)
+    # Not given here, it is the one given to `train` (train --session S export ...), or its
+    # default: a default of this parser's own would override that.
+    parser.add_argument(
+        "--session",
+        default=argparse.SUPPRESS,
+        help=f"session name (default: {DEFAULT_SESSION})",
+    )
     parser.add_argument(
         "--device", default="auto", help="where the run's base model loads: auto, cuda, mps or cpu"
     )

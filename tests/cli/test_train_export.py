@@ -26,7 +26,10 @@ def test_export_a_checkpoint_then_generate_with_it_and_bad_input_is_one_line(
     )
     assert code == 0, err
 
-    code, out, err = run(capsys, "train", "export", "circles", "--step", "2", *where)
+    # The session may also come before `export`, as for train itself.
+    code, out, err = run(
+        capsys, "train", *where, "export", "circles", "--step", "2", "--sessions-dir", sessions
+    )
     assert code == 0, err
     webui, diffusers = (Path(line) for line in out.splitlines())
     assert webui.name == "circles-step2.safetensors" and webui.is_file()
