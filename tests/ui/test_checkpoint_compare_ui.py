@@ -39,7 +39,9 @@ async def test_compare_checkpoints_then_export_the_chosen_one(
         log = log_text(screen.query_one("#train-log", LogPanel))
         assert "failed" not in log, log
         assert "queued: compare 2 checkpoints" in log and "best checkpoint of" in log
-        assert table.display and table.has_focus
+        assert log.count("sweep compare-") == 1 and log.count("cell 4 of 4") == 1
+        await wait_for(pilot, lambda: table.has_focus, 10)  # focus moves at the next refresh
+        assert table.display
         ranked = table.ranked
         assert {c.step for c in ranked} == {2, 4} and all(c.cells == 2 for c in ranked)
         assert ranked[0].score is not None and ranked[0].score >= (ranked[1].score or 0)

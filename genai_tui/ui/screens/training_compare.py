@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 from textual.screen import Screen
 
 from genai_tui.engine.errors import BadInput
-from genai_tui.jobs.events import Event, GridReady, JobCancelled, JobFailed, JobFinished, LoraReady
+from genai_tui.jobs.events import (
+    Event,
+    GridReady,
+    ImageReady,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    LoraReady,
+)
 from genai_tui.ui.widgets.checkpoint_ranking import CheckpointRanking
 from genai_tui.ui.workspace import Workspace
 
@@ -134,9 +142,7 @@ class CheckpointComparing(Screen[None]):
         elif isinstance(event, JobFailed):
             self.log_line(event.sentence(), event.level)
             self.notify(event.sentence(), severity="error", timeout=10)
-        elif not isinstance(event, JobFinished) and (line := event.sentence()):
-            self.log_line(line, event.level)
+        elif not isinstance(event, JobFinished | ImageReady) and (line := event.sentence()):
+            self.log_line(line, event.level)  # a cell's SweepCell line says what ImageReady does
         if isinstance(event, JobFinished | JobCancelled | JobFailed):
             del self._side_jobs[event.job_id]
-        elif line := event.sentence():
-            self.log_line(line, event.level)
