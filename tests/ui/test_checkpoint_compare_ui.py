@@ -39,7 +39,7 @@ async def test_compare_checkpoints_then_export_the_chosen_one(
         log = log_text(screen.query_one("#train-log", LogPanel))
         assert "failed" not in log, log
         assert "queued: compare 2 checkpoints" in log and "best checkpoint of" in log
-        assert log.count("sweep compare-") == 1 and log.count("cell 4 of 4") == 1
+        assert log.count(": grid ") == 1 and log.count("cell 4 of 4") == 1, log
         await wait_for(pilot, lambda: table.has_focus, 10)  # focus moves at the next refresh
         assert table.display
         ranked = table.ranked
