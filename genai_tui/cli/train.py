@@ -148,6 +148,9 @@ def add_train_command(commands: Any) -> None:
     add_session_options(parser)
     add_jobs_options(parser)
     parser.set_defaults(handler=run_train_command)
+    from genai_tui.cli.train_export import add_export_command
+
+    add_export_command(parser.add_subparsers(dest="train_action", metavar="{export}"))
 
 
 def train_params(args: argparse.Namespace, base: TrainParams | None = None) -> TrainParams:

@@ -24,8 +24,15 @@ _ENDS = {JobFinished: "done", JobFailed: "failed", JobCancelled: "cancelled"}
 
 
 def job_kind(job: Job) -> str:
-    """generate, load_model, score or train (as the queue names kinds)."""
-    names = {"GenerateJob": "generate", "LoadModelJob": "load_model", "ScoreJob": "score"}
+    """generate, load_model, score, sweep, export_checkpoint or train (as the wire names
+    kinds)."""
+    names = {
+        "GenerateJob": "generate",
+        "LoadModelJob": "load_model",
+        "ScoreJob": "score",
+        "SweepJob": "sweep",
+        "ExportCheckpointJob": "export_checkpoint",
+    }
     return names.get(type(job).__name__, "train")
 
 

@@ -196,5 +196,26 @@ class SweepJob:
         return f"sweep {self.sweep}: {' × '.join(self.axes)}"
 
 
-Job = GenerateJob | LoadModelJob | ScoreJob | TrainJob | SweepJob
+@dataclass(frozen=True)
+class ExportCheckpointJob:
+    """Export checkpoint `step` of training run `run` as a LoRA of the session (loras/<name>/),
+    written as a finished training writes its own."""
+
+    run: str
+    """The training run's name (or a LoRA's name: its latest run)."""
+    step: int
+    session: SessionStore = field(compare=False, repr=False)
+    name: str | None = None
+    """The LoRA's name; None: <lora>-step<step>."""
+    load: LoadOptions = field(default_factory=LoadOptions)
+    """How the run's base model is loaded (its name and hash go into the files)."""
+    id: str = field(default_factory=new_job_id)
+
+    @property
+    def title(self) -> str:
+        """One line for the log panel."""
+        return f"export checkpoint {self.step} of {self.run} as a LoRA"
+
+
+Job = GenerateJob | LoadModelJob | ScoreJob | TrainJob | SweepJob | ExportCheckpointJob
 """Every kind of job the worker runs (training and scoring join this union)."""

@@ -16,6 +16,7 @@ from dataclasses import replace
 from genai_tui.engine.errors import BadInput, Cancelled
 from genai_tui.engine.params import GenerateParams
 from genai_tui.engine.scorers import ranked_by
+from genai_tui.jobs.checkpoints import checkpoint_lookup
 from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.events import GridReady, SweepCell
 from genai_tui.jobs.generation import run_generate
@@ -55,17 +56,21 @@ def plan_for(job: SweepJob) -> Plan:
     params = job.params
     if params.seed is None:
         params = replace(params, seed=sweep_seed(job.sweep))
-    return plan_sweep(params, job.axes, yes=job.yes)
+    return plan_sweep(params, job.axes, yes=job.yes, checkpoints=checkpoint_lookup(job.session))
 
 
 def run_sweep(job: SweepJob, ctx: JobContext) -> None:
     """Make the cells not made yet, batch by batch; then write the grids (GridReady)."""
+    from genai_tui.jobs.checkpoint_export import ensure_plan_loras
+
     plan = plan_for(job)
     model_ref = planned_model_ref(ctx, job.model)
     # Decided (and the demo's stand-in said) once for the sweep, not once a batch.
     scoring = ranked_for(ctx, scoring_of(job), model_ref)
     store = ctx.store()
     made = _made_before(store, job.sweep, plan)
+    if len(made) < len(plan.cells):
+        ensure_plan_loras(plan)  # a checkpoint axis's LoRA files, each written once
     total = len(plan.cells)
     position = {cell.index: i + 1 for i, cell in enumerate(plan.cells)}
     for index, record in made.items():

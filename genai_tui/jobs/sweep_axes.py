@@ -9,6 +9,7 @@ knob's bounds (genai_tui.knobs) here, so a bad one is refused before anything is
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import math
 import re
@@ -52,6 +53,9 @@ AXIS_KINDS: tuple[AxisKind, ...] = (
     AxisKind("prompt", "Prompt S/R", "each value replaces the first, which is in the prompt",
              "prompt=red,green,blue"),
     AxisKind("matrix", "Prompt matrix", "prompt a|b|c: a plus each subset of the rest", "matrix"),
+    AxisKind("checkpoint:RUN", "Checkpoint RUN",
+             "checkpoint steps of a training run (or a LoRA's last run) as LoRAs at weight 1",
+             "checkpoint:circles=all"),
 )  # fmt: skip
 """Every axis name, written once: the plan reads it and `genai-tui sweep --help` lists it."""
 
@@ -60,7 +64,42 @@ _KINDS = {kind.name: kind for kind in AXIS_KINDS}
 
 def axes_help() -> str:
     """One line per axis name with an example, for --help."""
-    return "\n".join(f"  {k.name:<10} {k.help}; e.g. {k.example}" for k in AXIS_KINDS)
+    return "\n".join(f"  {k.name:<14} {k.help}; e.g. {k.example}" for k in AXIS_KINDS)
+
+
+def checkpoint_label(run: str) -> str:
+    """The label of a checkpoint axis, as grids and the cells' records (`axes`) name it."""
+    return _KINDS["checkpoint:RUN"].label.replace("RUN", run)
+
+
+def values_spec(values: Sequence[str]) -> str:
+    """Values as one axis text (CSV: a value holding a comma is quoted), for split_values."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(values)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class CheckpointLora:
+    """One checkpoint of a training run, as a checkpoint axis applies it."""
+
+    step: int
+    folder: str
+    """The checkpoint folder (runs/<run>/checkpoint-<step>, absolute)."""
+    file: str
+    """The LoRA file its cells use, written from the folder on first use (jobs/checkpoints.py)."""
+
+
+@dataclass(frozen=True)
+class RunCheckpoints:
+    """A training run's checkpoints on disk, oldest first."""
+
+    run: str
+    checkpoints: tuple[CheckpointLora, ...]
+
+
+CheckpointLookup = Callable[[str], RunCheckpoints]
+"""A run (or LoRA) name to its checkpoints; raises BadInput naming the runs there are."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +156,19 @@ class Plan:
         return sizes[0], sizes[1], sizes[2]
 
 
-def plan_sweep(base: GenerateParams, specs: Sequence[str], *, yes: bool = False) -> Plan:
-    """The cells of a sweep over `specs` (x, y, z) from `base`; BadInput says what is wrong."""
+def plan_sweep(
+    base: GenerateParams,
+    specs: Sequence[str],
+    *,
+    yes: bool = False,
+    checkpoints: CheckpointLookup | None = None,
+) -> Plan:
+    """The cells of a sweep over `specs` (x, y, z) from `base`; BadInput says what is wrong.
+
+    `checkpoints` finds a session's training runs for the checkpoint axis.
+    """
     base = replace(base.validate(), batch_size=1)
-    axes = parse_axes(base, specs)
+    axes = parse_axes(base, specs, checkpoints)
     count = cell_count(axes)
     if count > MAX_CELLS and not yes:
         raise BadInput(
@@ -141,14 +189,16 @@ def plan_sweep(base: GenerateParams, specs: Sequence[str], *, yes: bool = False)
     return Plan(axes, tuple(cells))
 
 
-def parse_axes(base: GenerateParams, specs: Sequence[str]) -> tuple[Axis, ...]:
+def parse_axes(
+    base: GenerateParams, specs: Sequence[str], checkpoints: CheckpointLookup | None = None
+) -> tuple[Axis, ...]:
     """The axes of `specs` (x, y, z), each checked, none twice; the cells are not built (the
     TUI's sweep form counts them as the user types)."""
     if not specs:
         raise BadInput("a sweep needs at least one axis", hint='e.g. --x "cfg=5,7,9"')
     if len(specs) > MAX_AXES:
         raise BadInput(f"a sweep has at most {MAX_AXES} axes (got {len(specs)})")
-    axes = tuple(parse_axis(spec, base) for spec in specs)
+    axes = tuple(parse_axis(spec, base, checkpoints) for spec in specs)
     names = [axis.name for axis in axes]
     for name in names:
         if names.count(name) > 1:
@@ -161,11 +211,15 @@ def cell_count(axes: Sequence[Axis]) -> int:
     return math.prod(len(axis.values) for axis in axes)
 
 
-def parse_axis(spec: str, base: GenerateParams) -> Axis:
-    """One "AXIS=VALUES" spec, its values checked; `base` is needed by prompt and matrix."""
+def parse_axis(
+    spec: str, base: GenerateParams, checkpoints: CheckpointLookup | None = None
+) -> Axis:
+    """One "AXIS=VALUES" spec, its values checked; `base` is needed by prompt and matrix,
+    `checkpoints` by the checkpoint axis."""
     name, _, text = spec.partition("=")
     name = name.strip().lower()
     key = "lora:NAME" if name.startswith("lora:") else name
+    key = "checkpoint:RUN" if name.startswith("checkpoint:") else key
     kind = _KINDS.get(key)
     if kind is None:
         known = ", ".join(k.name for k in AXIS_KINDS)
@@ -175,6 +229,8 @@ def parse_axis(spec: str, base: GenerateParams) -> Axis:
     try:
         if key == "lora:NAME":
             return _lora_axis(spec, name, text)
+        if key == "checkpoint:RUN":
+            return _checkpoint_axis(spec, text, checkpoints)
         maker = _MAKERS[name]
         values, apply = maker(text, base)
     except BadInput as error:
@@ -372,6 +428,36 @@ def _lora_axis(spec: str, name: str, text: str) -> Axis:
         return replace(params, loras=(*others, LoraWeight(lora, weight)))
 
     return Axis(f"lora:{lora}", f"LoRA {lora}", _unique(values), spec, apply)
+
+
+def _checkpoint_axis(spec: str, text: str, lookup: CheckpointLookup | None) -> Axis:
+    run = spec.partition("=")[0].strip()[len("checkpoint:") :].strip()
+    if not run:
+        raise BadInput(f"axis {spec!r} names no training run", hint="e.g. checkpoint:circles=all")
+    if lookup is None:
+        raise BadInput("the checkpoint axis needs a session's training runs")
+    found = lookup(run)
+    by_step = {checkpoint.step: checkpoint for checkpoint in found.checkpoints}
+    steps = ", ".join(str(step) for step in by_step) or "none"
+    if not by_step:
+        raise BadInput(f"run {found.run} has no checkpoints on disk")
+    if text.strip().lower() == "all":
+        chosen = list(found.checkpoints)
+    else:
+        chosen = []
+        for step in numbers(text, integer=True):
+            if int(step) not in by_step:
+                raise BadInput(
+                    f"run {found.run} has no checkpoint at step {int(step)}: it has "
+                    f"checkpoints at steps {steps}"
+                )
+            chosen.append(by_step[int(step)])
+    values = [AxisValue(str(c.step), c) for c in chosen]
+
+    def apply(params: GenerateParams, checkpoint: CheckpointLora) -> GenerateParams:
+        return replace(params, loras=(*params.loras, LoraWeight(checkpoint.file, 1.0)))
+
+    return Axis(f"checkpoint:{run}", checkpoint_label(run), _unique(values), spec, apply)
 
 
 _MAKERS: dict[str, Maker] = {

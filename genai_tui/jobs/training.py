@@ -7,10 +7,10 @@ launch`, where only the main process writes session files and sends events).
 from __future__ import annotations
 
 import json
-import shutil
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from genai_tui import __version__
 from genai_tui.engine.errors import BadInput, Cancelled
@@ -31,10 +31,13 @@ from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.session.models import ImageRecord, LoraRecord, LoraUse, TrainRun
 
 if TYPE_CHECKING:
+    import torch
     from PIL import Image
 
+    from genai_tui.engine.lora.params import TrainParams
     from genai_tui.engine.lora.sampling import Sample
     from genai_tui.engine.lora.train import StepReport, TrainedLora, TrainInfo
+    from genai_tui.session.store import SessionStore
 
 LORAS_DIR = "loras"
 RUNS_DIR = "runs"
@@ -112,76 +115,132 @@ def export_trained(
     job: TrainJob, trained: TrainedLora, name: str, model_ref: str, run_dir: Path
 ) -> LoraRecord:
     """Write loras/<name>/ (both weight formats, config, loss log, sample grid) and record it."""
+    made = LoraMade(
+        adapter=trained.adapter,
+        adapter_config=trained.adapter_config,
+        params=trained.params,
+        step=trained.step,
+        model_ref=model_ref,
+        model_name=trained.model.source.name,
+        model_hash=trained.model.model_hash,
+        resolution=trained.resolution,
+        images=tuple(item.path.name for item in trained.data.images),
+        captions=tuple(trained.data.captions),
+        skipped=tuple(s.name for s in trained.data.skipped),
+        data=str(Path(job.data).expanduser().resolve()),
+        run_dir=run_dir,
+        final_loss=trained.losses[-1][1] if trained.losses else None,
+        samples=[(step, [s.image for s in samples]) for step, samples in trained.samples],
+    )
+    return write_lora_folder(job.session, name, made)
+
+
+@dataclass(frozen=True)
+class LoraMade:
+    """What loras/<name>/ is written from: a finished training, or a checkpoint of a run."""
+
+    adapter: dict[str, torch.Tensor]
+    adapter_config: dict[str, Any]
+    params: TrainParams
+    step: int
+    model_ref: str
+    model_name: str
+    model_hash: str
+    resolution: int
+    images: tuple[str, ...]
+    """The training images' file names."""
+    captions: tuple[str, ...]
+    skipped: tuple[str, ...]
+    data: str
+    """The data folder, absolute."""
+    run_dir: Path
+    final_loss: float | None
+    samples: list[tuple[int, list[Image.Image]]] = field(default_factory=list)
+
+
+def write_lora_folder(store: SessionStore, name: str, made: LoraMade) -> LoraRecord:
+    """Write loras/<name>/ from `made` and record it in the session: one way for every LoRA."""
     from genai_tui.engine.lora.export import export_lora, kohya_metadata
     from genai_tui.engine.lora.sampling import sample_grid
 
-    store = job.session
-    params = trained.params
+    params = made.params
     folder = store.path / LORAS_DIR / name
-    trigger = params.instance_prompt or trained.data.images[0].caption
+    trigger = params.instance_prompt or (made.captions[0] if made.captions else "")
     metadata = kohya_metadata(
         name=name,
         rank=params.rank,
         alpha=params.alpha,
-        steps=trained.step,
+        steps=made.step,
         extra={
-            "ss_sd_model_name": trained.model.source.name,
-            "ss_new_sd_model_hash": trained.model.model_hash,
+            "ss_sd_model_name": made.model_name,
+            "ss_new_sd_model_hash": made.model_hash,
             "ss_learning_rate": params.learning_rate,
             "ss_lr_scheduler": params.lr_schedule,
             "ss_lr_warmup_steps": params.warmup_steps,
             "ss_batch_size_per_device": params.batch_size,
             "ss_gradient_accumulation_steps": params.gradient_accumulation,
-            "ss_resolution": f"({trained.resolution}, {trained.resolution})",
-            "ss_num_train_images": len(trained.data.images) * params.repeats,
+            "ss_resolution": f"({made.resolution}, {made.resolution})",
+            "ss_num_train_images": len(made.images) * params.repeats,
             "ss_seed": params.seed,
             "ss_mixed_precision": params.mixed_precision,
             "ss_noise_offset": params.noise_offset,
             "ss_min_snr_gamma": params.snr_gamma,
             "ss_training_comment": f"trigger: {trigger}",
-            "ss_tag_frequency": _tag_frequency(trained.data.captions),
+            "ss_tag_frequency": _tag_frequency(list(made.captions)),
             "ss_training_finished_at": datetime.now(UTC).timestamp(),
             "modelspec.title": name,
             "genai_tui_version": __version__,
         },
     )
-    exported = export_lora(trained.adapter, trained.adapter_config, folder, name, metadata)
+    exported = export_lora(made.adapter, made.adapter_config, folder, name, metadata)
     config = {
         "name": name,
-        "model": model_ref,
-        "model_hash": trained.model.model_hash,
-        "data": str(Path(job.data).expanduser().resolve()),
-        "images": [str(item.path.name) for item in trained.data.images],
-        "skipped": [s.name for s in trained.data.skipped],
-        "steps_done": trained.step,
-        "run": run_dir.name,
+        "model": made.model_ref,
+        "model_hash": made.model_hash,
+        "data": made.data,
+        "images": list(made.images),
+        "skipped": list(made.skipped),
+        "steps_done": made.step,
+        "run": made.run_dir.name,
         "params": params.to_json(),
         "genai_tui": __version__,
     }
     (folder / "training.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
-    log = run_dir / "log.jsonl"
-    if log.is_file():
-        shutil.copyfile(log, folder / "loss.jsonl")
-    if trained.samples:
-        rows = [(step, [s.image for s in samples]) for step, samples in trained.samples]
-        sample_grid(rows).save(folder / "samples.png")
+    _copy_log(made.run_dir / "log.jsonl", folder / "loss.jsonl", made.step)
+    if made.samples:
+        sample_grid(made.samples).save(folder / "samples.png")
     record = LoraRecord(
         name=name,
         folder=_relative(store.path, folder),
         webui_file=_relative(store.path, exported.webui_file),
         diffusers_file=_relative(store.path, exported.diffusers_file),
         hash=exported.hash,
-        base_model=model_ref,
-        base_model_hash=trained.model.model_hash,
+        base_model=made.model_ref,
+        base_model_hash=made.model_hash,
         rank=params.rank,
         alpha=params.alpha,
-        steps=trained.step,
+        steps=made.step,
         trigger=trigger,
-        images=len(trained.data.images),
-        run=run_dir.name,
-        final_loss=trained.losses[-1][1] if trained.losses else None,
+        images=len(made.images),
+        run=made.run_dir.name,
+        final_loss=made.final_loss,
     )
     return store.add_lora(record)
+
+
+def _copy_log(log: Path, target: Path, step: int) -> None:
+    """The run's log up to `step`, line for line (a checkpoint's LoRA has not seen later steps)."""
+    if not log.is_file():
+        return
+    kept = []
+    for line in log.read_text(encoding="utf-8").splitlines(keepends=True):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a crash
+        if isinstance(row, dict) and int(row.get("step", 0)) <= step:
+            kept.append(line)
+    target.write_text("".join(kept), encoding="utf-8")
 
 
 class _Reporter:

@@ -161,6 +161,14 @@ class SessionStore:
             self._reported = self._taken_in
             return changed
 
+    def catch_up(self) -> None:
+        """Re-read session.json if another process changed it, without reporting that: the
+        next take_in_changes still says it changed (whoever polls it still refreshes)."""
+        with self._lock:
+            if stamp(self.path / SESSION_FILE) not in (None, self._stamp):
+                with locked(self.path):
+                    self._refresh()
+
     @contextlib.contextmanager
     def _changing(self) -> Iterator[None]:
         """Change the session: under both locks, on top of the file as it is now; written at

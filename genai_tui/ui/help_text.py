@@ -96,6 +96,11 @@ d and k (320-1280 in SD 1.5): a 640×640 projection has 409,600 weights, its ran
 The finished LoRA lands in the session's loras/ folder in two formats (diffusers, and kohya for
 A1111/ComfyUI) and gets a weight slider under the parameters: 0 is off, 1 as trained, negative
 inverts it; space switches it on and off. Any other LoRA file can be added there by its path.
+
+**F6** compares the run's checkpoints: every checkpoint as a LoRA at weight 1, over the run's
+validation prompts and two seeds, ranked by mean CLIP score, best first. **e** on the ranking
+keeps the chosen checkpoint as a LoRA of the session (`genai-tui train export RUN --step N`
+does the same); `genai-tui sweep --x checkpoint:RUN=all` sweeps checkpoints against any axis.
 """
 
 KEYS = """\
@@ -111,6 +116,7 @@ KEYS = """\
 | ctrl+l | show or hide the log |
 | F2 | preview: auto, VAE decode, TAESD, latent (from the next generation) |
 | ctrl+t | train a LoRA (and back); there ctrl+g starts, escape cancels |
+| F6 (training) | compare the run's checkpoints, ranked by CLIP; there e keeps one as a LoRA |
 | F3 | the jobs of every session: c cancel, u/d move, r retry or resume |
 | F4 | sweep: up to three axes (X, Y, Z) of knobs, one image per cell, then a grid |
 | g in the gallery or viewer | the grid of the image's sweep |

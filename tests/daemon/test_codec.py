@@ -27,7 +27,15 @@ from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.params import GenerateParams, LoadOptions, LoraWeight
 from genai_tui.jobs import events
 from genai_tui.jobs.events import Event, LossCurve, Progress, TrainStep, ValidationImages
-from genai_tui.jobs.specs import GenerateJob, Job, LoadModelJob, ScoreJob, SweepJob, TrainJob
+from genai_tui.jobs.specs import (
+    ExportCheckpointJob,
+    GenerateJob,
+    Job,
+    LoadModelJob,
+    ScoreJob,
+    SweepJob,
+    TrainJob,
+)
 from genai_tui.session.models import LoraRecord, LoraUse
 from genai_tui.session.store import SessionStore
 from tests.test_import_hygiene import HEAVY, modules_after_import
@@ -133,6 +141,7 @@ def sample_jobs(store: SessionStore) -> list[Job]:
             "/models/pickscore",
             "/models/clip-h-processor",
         ),
+        ExportCheckpointJob("dog-20260101-120000", 200, store, "dog-best", LOAD, "export1"),
     ]
 
 
@@ -248,14 +257,14 @@ def test_the_samples_cover_every_job_kind_and_set_every_field(store: SessionStor
         assert unchanged == [], f"set these in the {type(sample).__name__} sample"
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(6))
 def test_every_job_kind_arrives_as_sent(store: SessionStore, index: int) -> None:
     job = sample_jobs(store)[index]
     got = job_over_wire(job)
     assert type(got) is type(job)
     assert got == job  # every field but the session
     assert got.id == job.id
-    if isinstance(got, GenerateJob | ScoreJob | TrainJob | SweepJob):
+    if isinstance(got, GenerateJob | ScoreJob | TrainJob | SweepJob | ExportCheckpointJob):
         assert got.session.path == store.path
 
 

@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import load_file
 
 from genai_tui.engine.errors import BadInput
+from genai_tui.engine.lora.params import TrainParams
 from genai_tui.engine.safetensors_check import check_safetensors
 from genai_tui.engine.weights_file import save_weights
 
@@ -122,6 +123,53 @@ def load_checkpoint(folder: Path) -> Checkpoint:
         state=state,
         rng_tensors=_load_tensors(folder / "rng.safetensors"),
         rng_json=json.loads((folder / "rng.json").read_text(encoding="utf-8")),
+    )
+
+
+def lora_config(params: TrainParams) -> Any:
+    """The peft LoraConfig training puts on the UNet for `params` (and a checkpoint's export
+    rebuilds, so its diffusers file tells `load_lora_weights` the same rank and alpha)."""
+    from peft import LoraConfig
+
+    alpha: Any = int(params.alpha) if float(params.alpha).is_integer() else params.alpha
+    return LoraConfig(
+        r=params.rank,
+        lora_alpha=alpha,  # peft types it as int: a whole alpha goes in as one
+        init_lora_weights="gaussian",
+        target_modules=list(params.target_modules),
+    )
+
+
+@dataclass(frozen=True)
+class CheckpointAdapter:
+    """A checkpoint's LoRA weights and what exporting them needs; no optimizer state."""
+
+    folder: Path
+    step: int
+    adapter: dict[str, torch.Tensor]
+    adapter_config: dict[str, Any]
+    params: TrainParams
+
+
+def checkpoint_adapter(folder: Path) -> CheckpointAdapter:
+    """Read only the adapter and state of a checkpoint folder (files checked first)."""
+    folder = Path(folder).expanduser()
+    missing = [name for name in (ADAPTER_FILE, "state.json") if not (folder / name).is_file()]
+    if missing:
+        raise BadInput(
+            f"{folder} is not a complete checkpoint (missing {', '.join(missing)})",
+            hint="give a runs/<run>/checkpoint-<step> folder",
+        )
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    if state.get("format", 0) > FORMAT:
+        raise BadInput(f"{folder} was written by a newer genai-tui")
+    params = TrainParams.from_json(state["params"])
+    return CheckpointAdapter(
+        folder=folder,
+        step=int(state["step"]),
+        adapter={k: v.float() for k, v in _load_tensors(folder / ADAPTER_FILE).items()},
+        adapter_config=lora_config(params).to_dict(),
+        params=params,
     )
 
 

@@ -24,6 +24,7 @@ from genai_tui.engine.lora.batches import Batches
 from genai_tui.engine.lora.checkpoint import (
     checkpoint_dir,
     load_checkpoint,
+    lora_config,
     restore_rng,
     save_checkpoint,
 )
@@ -184,7 +185,7 @@ def train_lora(
     from diffusers import DDPMScheduler
     from diffusers.optimization import get_scheduler
     from diffusers.training_utils import cast_training_params
-    from peft import LoraConfig, set_peft_model_state_dict
+    from peft import set_peft_model_state_dict
     from peft.utils import get_peft_model_state_dict
 
     params = params.validate()
@@ -213,14 +214,7 @@ def train_lora(
         part.requires_grad_(False)
         part.to(accelerator.device, dtype=weight_dtype)
     model.device = str(accelerator.device)
-    unet.add_adapter(
-        LoraConfig(
-            r=params.rank,
-            lora_alpha=_alpha(params.alpha),
-            init_lora_weights="gaussian",
-            target_modules=list(params.target_modules),
-        )
-    )
+    unet.add_adapter(lora_config(params))
     if weight_dtype != torch.float32:
         cast_training_params(unet, dtype=torch.float32)  # the LoRA trains in fp32
     if params.gradient_checkpointing:
@@ -359,11 +353,6 @@ def train_lora(
     result.adapter_config = unet.peft_config["default"].to_dict()
     log.write("end", step=step, seconds=round(result.seconds, 3))
     return result
-
-
-def _alpha(alpha: float) -> Any:
-    """peft types lora_alpha as int; a whole alpha goes in as one, a fractional one as is."""
-    return int(alpha) if float(alpha).is_integer() else alpha
 
 
 def _accelerator(mixed_precision: str, device: str) -> Any:

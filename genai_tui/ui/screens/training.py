@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from genai_tui import words
@@ -42,6 +41,8 @@ from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.ui.data_scan import scan_folder
 from genai_tui.ui.images import ImageDrawing, show_picture
 from genai_tui.ui.screens.main import NARROW_WIDTH, SHORT_HEIGHT
+from genai_tui.ui.screens.training_compare import CheckpointComparing
+from genai_tui.ui.widgets.checkpoint_ranking import CheckpointRanking
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.loss_plot import LossPlot
 from genai_tui.ui.widgets.picture import Picture
@@ -88,7 +89,7 @@ def default_lora_name(folder: str) -> str:
     return name.strip("-.") or "lora"
 
 
-class TrainingScreen(Screen[None]):
+class TrainingScreen(CheckpointComparing):
     """Train a LoRA: the form on the left, the live loss curve, samples and log on the right."""
 
     CSS_PATH = "../styles/training.tcss"
@@ -110,11 +111,18 @@ class TrainingScreen(Screen[None]):
             tooltip="Cancel the run (a checkpoint is written); when idle, back to the images",
         ),
         Binding("ctrl+t", "back", "Back", id="training.back", tooltip="Back to the main screen"),
+        Binding(
+            "f6",
+            "compare",
+            "Compare checkpoints",
+            id="training.compare",
+            priority=True,
+            tooltip="Sweep the run's checkpoints over its prompts and seeds, ranked by CLIP",
+        ),
     ]
 
     def __init__(self, workspace: Workspace, drawing: ImageDrawing) -> None:
-        super().__init__()
-        self.workspace = workspace
+        super().__init__(workspace)
         self._drawing = drawing
         self._job_id: str | None = None
         self._params: TrainParams | None = None
@@ -146,6 +154,7 @@ class TrainingScreen(Screen[None]):
                 with Horizontal(id="train-samples-row"):
                     yield Picture(self._drawing, id="train-samples")
                     yield Label("samples appear after each validation round", id="samples-caption")
+                yield CheckpointRanking(id="checkpoint-ranking")
                 yield LogPanel(id="train-log")
         yield Footer()
 
@@ -293,6 +302,11 @@ class TrainingScreen(Screen[None]):
             # Opened before the model loaded (the default is known only then): its recipe.
             form = self.query_one(TrainForm)
             form.use_recipe(recommended_params(event.ref), recipe_note(event.ref))
+        if event.job_id in self._side_jobs:
+            self._side_event(event)
+            return
+        if isinstance(event, TrainingStarted | TrainStep | CheckpointSaved):
+            self._run = event.run
         if event.job_id != self._job_id:
             if self.running or not isinstance(event, _TRAINING_EVENTS):
                 return
