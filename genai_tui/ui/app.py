@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from textual import events, work
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -33,7 +33,6 @@ from genai_tui.ui.messages import WorkerEvent
 from genai_tui.ui.screens.dialogs import NameDialog
 from genai_tui.ui.screens.main import MainScreen
 from genai_tui.ui.terminal import TerminalDriver
-from genai_tui.ui.typing_pace import key_pressed
 from genai_tui.ui.workspace import AppOptions, Workspace
 
 if TYPE_CHECKING:
@@ -105,11 +104,6 @@ class GenaiApp(App[None]):
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
-            key_pressed()  # preview frames wait while the user types (ui/typing_pace.py)
-        await super().on_event(event)
 
     def on_mount(self) -> None:
         # What a signal handler schedules the way out on, in the app's own context.

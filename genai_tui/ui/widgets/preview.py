@@ -10,7 +10,6 @@ from textual.containers import Center, Vertical
 from textual.widgets import Label, ProgressBar
 
 from genai_tui.ui.images import ImageDrawing, show_picture
-from genai_tui.ui.typing_pace import typing
 from genai_tui.ui.widgets.picture import Picture
 
 PREVIEW_INTERVAL = 0.15
@@ -95,8 +94,7 @@ class PreviewPane(Vertical):
         per = f" · {rate:.2f} it/s" if rate else ""
         self.query_one("#preview-status", Label).update(f"denoising: step {step}/{total}{per}")
         now = time.monotonic()
-        due = now - self._last_draw >= PREVIEW_INTERVAL and not typing()
-        if previews and (due or step == total):
+        if previews and (now - self._last_draw >= PREVIEW_INTERVAL or step == total):
             self._last_draw = now
             sheet = tile(list(previews), frame_side(previews))
             show_picture(self.query_one("#preview-image"), sheet)
