@@ -1,7 +1,7 @@
 """The main screen: prompt editor, parameters, live preview, gallery and log.
 
-It owns its widgets and shows the worker's events in them; it builds job specs from what the
-user set and hands them to the workspace's jobs. It never touches a model, and everything the
+It owns its widgets and shows the worker's events in them (ui/screens/main_events.py); it builds
+job specs from what the user set and hands them to the workspace's jobs. It never touches a model, and everything the
 user makes or types is saved as it lands.
 """
 
@@ -24,21 +24,17 @@ from genai_tui.engine.errors import BadInput
 from genai_tui.engine.preview_modes import PREVIEW_LABELS, next_preview_mode, preview_label
 from genai_tui.ui.commands import MainCommands
 from genai_tui.ui.images import ImageDrawing
+from genai_tui.ui.screens.main_events import ShowsEvents
 from genai_tui.ui.screens.main_sweeps import MainSweeps
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
 from genai_tui.ui.widgets.status_header import Activity, Status, StatusHeader
 from genai_tui.ui.workspace import Workspace
 
 if TYPE_CHECKING:
-    from genai_tui.jobs.events import Event, ImagesScored, JobCancelled, JobFailed, ModelLoaded
     from genai_tui.session.models import EditorState, ImageRecord
     from genai_tui.session.store import SessionStore
     from genai_tui.ui.screens.viewer import ViewerChoice
     from genai_tui.ui.widgets.gallery import Gallery
-    from genai_tui.ui.widgets.log_panel import LogPanel
-    from genai_tui.ui.widgets.lora_panel import LoraPanel
-    from genai_tui.ui.widgets.param_panel import ParamPanel
-    from genai_tui.ui.widgets.preview import PreviewPane
 
 SAVE_DELAY = 0.5
 """Seconds of quiet after an edit before the editor state is written to session.json."""
@@ -53,7 +49,7 @@ SHORT_HEIGHT = 30
 """Below this many rows the log is hidden unless asked for (ctrl+l)."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ShowsEvents):
     """Generate, watch, rank and keep images."""
 
     COMMANDS: ClassVar[set[Any]] = {*Screen.COMMANDS, MainCommands}
@@ -178,33 +174,6 @@ class MainScreen(Screen[None]):
         self.query_one("#prompt", PromptEditor).focus()
         self.call_after_refresh(self._mount_rest)
 
-    # -- the widgets mounted after the first frame (imported then: a quicker first frame) ----
-
-    def _gallery(self) -> Gallery:
-        from genai_tui.ui.widgets.gallery import Gallery
-
-        return self.query_one(Gallery)
-
-    def _log(self) -> LogPanel:
-        from genai_tui.ui.widgets.log_panel import LogPanel
-
-        return self.query_one(LogPanel)
-
-    def _loras(self) -> LoraPanel:
-        from genai_tui.ui.widgets.lora_panel import LoraPanel
-
-        return self.query_one(LoraPanel)
-
-    def _params(self) -> ParamPanel:
-        from genai_tui.ui.widgets.param_panel import ParamPanel
-
-        return self.query_one(ParamPanel)
-
-    def _preview(self) -> PreviewPane:
-        from genai_tui.ui.widgets.preview import PreviewPane
-
-        return self.query_one(PreviewPane)
-
     # -- the session --------------------------------------------------------------------------
 
     def show_session(self, store: SessionStore) -> None:
@@ -297,10 +266,6 @@ class MainScreen(Screen[None]):
         prompt = self.query_one("#prompt", PromptEditor)
         prompt.move_cursor((0, 0) if first else prompt.document.end)
         prompt.insert(text)
-
-    def log_line(self, text: str, level: str = "info") -> None:
-        """Write to the log panel."""
-        self._log().add(text, level)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -408,18 +373,6 @@ class MainScreen(Screen[None]):
     def on_gallery_scorer_chosen(self, message: Gallery.ScorerChosen) -> None:
         self._score_missing(message.scorer, message.missing)
 
-    def _score_missing(self, scorer: str, files: tuple[str, ...]) -> None:
-        """Score with PickScore the images the gallery sorts by it and that have none (from the
-        hub cache; a PickScore not on the machine fails that job, saying how to get it)."""
-        from genai_tui.jobs.specs import ScoreJob
-
-        store = self.workspace.store
-        if scorer != "pickscore" or not files or store is None:
-            return
-        job = ScoreJob(store, files=files, scorer="pickscore", clip=self.workspace.options.clip)
-        self.workspace.jobs.submit(job)
-        self.log_line(f"queued {job.title}")
-
     def on_gallery_opened(self, message: Gallery.Opened) -> None:
         from genai_tui.ui.screens.viewer import ViewerScreen
 
@@ -463,119 +416,3 @@ class MainScreen(Screen[None]):
             self._gallery().forget_image(record.file)
             self.log_line(f"moved {record.file} to {moved}")
         self._schedule_save()
-
-    # -- the worker's events ------------------------------------------------------------------
-
-    def show_event(self, event: Event) -> None:
-        """Show one worker event in the header, preview, gallery and log."""
-        from PIL import Image
-
-        from genai_tui.jobs.events import (
-            BestOfPicked,
-            GridReady,
-            ImageReady,
-            ImagesScored,
-            JobCancelled,
-            JobFailed,
-            JobFinished,
-            JobStarted,
-            JobWarning,
-            LoraReady,
-            ModelLoaded,
-            ModelLoading,
-            Progress,
-            SweepCell,
-            TrainStep,
-        )
-
-        # Too frequent for the log: the header and the preview show them as progress.
-        shown_elsewhere = (ModelLoading, Progress, TrainStep)
-        header = self.query_one(StatusHeader)
-        preview = self._preview()
-        if not isinstance(event, shown_elsewhere) and (line := event.sentence()):
-            self.log_line(line, event.level)
-        if isinstance(event, JobStarted):
-            header.status = Status(Activity.WORKING)
-            preview.reset_progress()
-        elif isinstance(event, ModelLoading):
-            header.status = Status(Activity.LOADING, event.sentence())
-            preview.show_status(f"{event.sentence()}…")
-        elif isinstance(event, ModelLoaded):
-            self._model_loaded(event)
-        elif isinstance(event, TrainStep):
-            header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
-        elif isinstance(event, Progress):
-            step = self.sweeps.progress(event.job_id, f"step {event.step}/{event.total}")
-            header.status = Status(Activity.WORKING, step)
-            label = preview_label(event.preview_mode, event.preview_note)
-            shown = label if event.preview_mode else ""
-            preview.show_step(event.step, event.total, event.rate, event.previews, shown)
-        elif isinstance(event, ImageReady):
-            self._gallery().add(event.record)
-            try:
-                with Image.open(event.path) as image:
-                    preview.show_image(image.convert("RGB"), f"saved {event.path.name}")
-            except OSError:
-                pass  # the gallery already shows the record; the file is checked there
-        elif isinstance(event, SweepCell):
-            header.status = Status(Activity.WORKING, self.sweeps.cell_made(event))
-        elif isinstance(event, GridReady):
-            self.sweeps.grid_ready(event)
-        elif isinstance(event, ImagesScored):
-            self._scored(event)
-        elif isinstance(event, BestOfPicked):
-            self._gallery().update([*event.kept, *event.hidden])
-        elif isinstance(event, LoraReady):
-            self._refresh_loras()
-        elif isinstance(event, JobWarning):
-            self.notify(event.message, severity="warning", timeout=8)
-        elif isinstance(event, JobFinished):
-            self.sweeps.ended(event.job_id)
-            preview.show_status(event.sentence())
-            if not self.workspace.jobs.busy:
-                header.status = Status(Activity.IDLE)
-        elif isinstance(event, JobCancelled | JobFailed):
-            self._ended(event)
-
-    def _ended(self, event: JobCancelled | JobFailed) -> None:
-        from genai_tui.jobs.events import JobCancelled
-
-        self.sweeps.ended(event.job_id)
-        self.query_one(StatusHeader).status = Status(Activity.IDLE)
-        preview = self._preview()
-        preview.reset_progress()
-        if isinstance(event, JobCancelled):
-            preview.show_status(event.sentence())
-            return
-        preview.show_status(f"failed: {event.error}")
-        hint = f"\n{event.hint}" if event.hint else ""
-        self.notify(f"{event.error}{hint}", title="Job failed", severity="error", timeout=15)
-        if event.kind == "bug" and event.detail:
-            self.log_line(event.detail.rstrip(), "detail")
-
-    def _scored(self, event: ImagesScored) -> None:
-        gallery = self._gallery()
-        if event.text is None:
-            gallery.update(list(event.records))
-            if event.scorer == "clip":  # new images, while the gallery sorts by PickScore
-                missing = gallery.unscored({r.file for r in event.records})
-                self._score_missing(gallery.order.sorted_by, missing)
-        else:
-            gallery.rank_by_text(event.text, event.scores)
-
-    def _refresh_loras(self) -> None:
-        from genai_tui.jobs.loras import session_loras
-
-        if self.workspace.store is not None:
-            self._loras().refresh_loras(session_loras(self.workspace.store))
-
-    def _model_loaded(self, event: ModelLoaded) -> None:
-        header = self.query_one(StatusHeader)
-        header.model = event.name
-        header.device = f"{event.device} {event.dtype}"
-        header.status = Status(Activity.READY)
-        self.workspace.model_loaded(event.ref)
-        self._preview().show_status(f"{event.name} ready on {event.device}")
-        asked = self.workspace.options.model
-        if event.ref == "demo" and asked is None and event.device == "cpu":
-            self.notify("No CUDA device found: using the embedded demo model.", timeout=8)
