@@ -1,8 +1,8 @@
 """The main screen: prompt editor, parameters, live preview, gallery and log.
 
-It owns its widgets and shows the worker's events in them (ui/screens/main_events.py); it builds
-job specs from what the user set and hands them to the workspace's jobs. It never touches a model, and everything the
-user makes or types is saved as it lands.
+It owns its widgets and shows the worker's events in them (ui/screens/main_events.py); it
+builds job specs from what the user set and hands them to the workspace's jobs. It never
+touches a model, and everything the user makes or types is saved as it lands.
 """
 
 from __future__ import annotations
