@@ -65,3 +65,42 @@ def follows(image: Image.Image, colour: str, background: str) -> bool:
         and reading.colour == colour
         and reading.shape_share >= 0.05
     )
+
+
+@dataclass(frozen=True)
+class ShapeCleanness:
+    """How crisp a generated shape is, from its pixels (finding 16 of issue 11)."""
+
+    fill: float
+    """Share of the shape's bounding box the shape covers (a drawn square: about 1)."""
+    smudge: float
+    """Share of the image's pixels that are neither background nor shape colour."""
+    cast: float
+    """Largest spread between the background's channels (a clean white: under 10)."""
+
+
+def cleanness(image: Image.Image) -> ShapeCleanness:
+    """Fill of the bounding box, stray pixels and the background's colour cast."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float32)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    background = np.median(border, axis=0)
+    from_background = np.linalg.norm(pixels - background, axis=2)
+    shape = from_background > FAR
+    if not shape.any():
+        return ShapeCleanness(0.0, 0.0, float(background.max() - background.min()))
+    rows, columns = np.nonzero(shape)
+    box = (rows.max() - rows.min() + 1) * (columns.max() - columns.min() + 1)
+    colour = np.median(pixels[shape], axis=0)
+    from_colour = np.linalg.norm(pixels - colour, axis=2)
+    # Anti-aliased edges lie between the two colours; a smudge is far from both and from the
+    # line between them.
+    stray = (
+        (from_background > FAR)
+        & (from_colour > FAR)
+        & (from_background + from_colour > np.linalg.norm(colour - background) + FAR)
+    )
+    return ShapeCleanness(
+        fill=float(shape.sum() / box),
+        smudge=float(stray.mean()),
+        cast=float(background.max() - background.min()),
+    )

@@ -85,3 +85,20 @@ def test_a_sampler_given_too_few_steps_says_so() -> None:
     warning = find_sampler("PNDM").too_few_steps(STEPS)
     assert warning is not None and "50 steps" in warning
     assert find_sampler("DPM++ 2M Karras").too_few_steps(STEPS) is None
+
+
+def test_cleanness_tells_a_crisp_square_from_a_soft_or_smudged_one() -> None:
+    from PIL import ImageDraw, ImageFilter
+
+    from genai_tui.demo.pixels import cleanness
+
+    square = world.draw("square", "red", "white", 16, 16, 10)
+    crisp = cleanness(square)
+    assert crisp.fill > 0.97 and crisp.smudge == 0 and crisp.cast < 3
+    soft = cleanness(square.filter(ImageFilter.GaussianBlur(1.5)))
+    assert soft.fill < crisp.fill - 0.03
+    smudged = square.copy()
+    ImageDraw.Draw(smudged).rectangle([9, 9, 11, 11], fill=(40, 170, 60))  # green on red
+    assert cleanness(smudged).smudge > 0
+    tinted = Image.new("RGB", (32, 32), (235, 255, 240))
+    assert cleanness(tinted).cast > 10
