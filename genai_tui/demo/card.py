@@ -51,6 +51,17 @@ Speed: {speed["images"]} images at {speed["steps"]} steps in one batch, median o
 """
 
 
+def _decoder_row(decoder: dict[str, Any] | None) -> str:
+    if not decoder:
+        return ""
+    return (
+        f"| vae decoder fine-tune | {decoder['steps']} x {decoder['batch']} | "
+        f"{_minutes(decoder['seconds'])} | encoder frozen (latents unchanged); latents "
+        f"+ {100 * decoder['latent_noise']:.0f} % noise, the same loss as the VAE: white "
+        "backgrounds, little smudge; corners as round as before |\n"
+    )
+
+
 def _notes(notes: list[str]) -> str:
     return "".join(f"\n{note}\n" for note in notes)
 
@@ -118,7 +129,7 @@ torch's thread pool slowed down roughly 9x, so the recorded run used one.)
 | clip | {clip["steps"]} x {clip["batch"]} | {_minutes(clip["seconds"])} | contrastive with soft targets over same-meaning captions; half the images lightly blurred/noised, a third as the VAE renders them |
 | vae | {vae["steps"]} x {vae["batch"]} | {_minutes(vae["seconds"])} | L1 + edge L1 + MSE + 1e-6 KL; reconstruction L1 {vae["l1"]:.4f} |
 | unet + text encoder | {unet["steps"]} x {unet["batch"]} | {_minutes(unet["seconds"])} | AdamW 1.2e-3, warm-up + cosine, Min-SNR-5 weights, EMA weights saved, 10 % empty captions (for classifier-free guidance), latents precomputed |
-
+{_decoder_row(facts.get("decoder"))}
 Whole recipe, wall time: {_minutes(facts["total_seconds"])}.
 {_notes(facts.get("notes", []))}
 ## Quality

@@ -18,6 +18,7 @@ import torch
 from genai_tui.demo import world
 from genai_tui.demo.card import write_card
 from genai_tui.demo.clip_train import make_tokenizer, train_clip
+from genai_tui.demo.decoder_tune import tune_decoder
 from genai_tui.demo.export import folder_size, save_pipeline, stored_precision
 from genai_tui.demo.progress import say
 from genai_tui.demo.samples import write_sample_set
@@ -32,6 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clip-steps", type=int, default=2000, help="CLIP training steps")
     parser.add_argument("--vae-steps", type=int, default=700, help="VAE training steps")
     parser.add_argument("--unet-steps", type=int, default=2000, help="UNet training steps")
+    parser.add_argument(
+        "--decoder-steps", type=int, default=1000, help="VAE decoder fine-tuning steps, last"
+    )
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     parser.add_argument(
         "--quick", action="store_true", help="a few steps per stage, to check the recipe runs"
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     if args.quick:
-        args.clip_steps, args.vae_steps, args.unet_steps = 20, 20, 20
+        args.clip_steps, args.vae_steps, args.unet_steps, args.decoder_steps = 20, 20, 20, 20
     model_dir = args.out / "demo-model"
     model_dir.mkdir(parents=True, exist_ok=True)
     say(f"[recipe] writing to {args.out} with {args.threads} threads")
@@ -55,6 +59,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rgb = fit_latent_rgb(vae, check, model_dir / "latent_rgb.json")
     tokenizer = make_tokenizer(args.out / "tokenizer-files")
     unet, text_encoder, unet_facts = train_unet(vae, tokenizer, steps=args.unet_steps)
+    # Last, on the latents the UNet learned (the encoder is frozen): a decoder for its output.
+    decoder_facts = tune_decoder(vae, steps=args.decoder_steps)
     save_pipeline(model_dir, vae, unet, text_encoder, tokenizer)
     write_sample_set(args.out / "sample-images")
     say("[recipe] sample images written")
@@ -62,6 +68,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "clip": clip,
         "vae": {**vae_facts, **rgb},
         "unet": unet_facts,
+        "decoder": decoder_facts,
         "scaling_factor": float(vae.config.scaling_factor),
         "vocab_size": len(tokenizer.get_vocab()),
         "threads": args.threads,

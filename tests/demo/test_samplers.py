@@ -102,3 +102,31 @@ def test_cleanness_tells_a_crisp_square_from_a_soft_or_smudged_one() -> None:
     assert cleanness(smudged).smudge > 0
     tinted = Image.new("RGB", (32, 32), (235, 255, 240))
     assert cleanness(tinted).cast > 10
+
+
+def test_generated_shapes_sit_on_clean_white_without_a_smudge(plain: Any) -> None:
+    """Finding 16: backgrounds were tinted (cast ~10) and a smudge sat at the shapes' corner
+    (0.5 % stray pixels); the fine-tuned decoder draws them clean. (The corners' roundness,
+    the bounding box ~89 % filled, is the UNet's and is not asserted.)"""
+    from genai_tui.demo.pixels import cleanness
+
+    colours = list(world.COLOURS)
+    prompts = [world.caption("square", colour, "white") for colour in colours]
+    generators = [torch.Generator().manual_seed(i) for i in range(len(prompts))]
+    images = plain(prompts, num_inference_steps=STEPS, guidance_scale=7.5,
+                   generator=generators).images  # fmt: skip
+    found = [cleanness(image) for image in images]
+    assert sum(c.cast for c in found) / len(found) < 6
+    assert sum(c.smudge for c in found) / len(found) < 0.003
+
+
+def test_the_decoder_tune_leaves_the_encoder_and_so_the_latents_alone() -> None:
+    from genai_tui.demo.decoder_tune import tune_decoder
+    from genai_tui.demo.vae_train import build_vae
+
+    vae = build_vae()
+    encoder = {k: v.clone() for k, v in vae.encoder.state_dict().items()}
+    decoder = {k: v.clone() for k, v in vae.decoder.state_dict().items()}
+    tune_decoder(vae, steps=2, batch=4, pool=16)
+    assert all(torch.equal(v, vae.encoder.state_dict()[k]) for k, v in encoder.items())
+    assert any(not torch.equal(v, vae.decoder.state_dict()[k]) for k, v in decoder.items())
