@@ -145,6 +145,7 @@ class Gallery(Vertical, can_focus=True):
         self._records: list[ImageRecord] = []  # what is shown, in order
         self._folder = Path(".")
         self._thumbs = ThumbnailCache()
+        self._grid_shown: bool | None = False  # whether the footer has `g` (a sweep cell)
         self._columns = 1
         self._rows = 1
         self._top = 0  # index of the first record in view
@@ -259,7 +260,12 @@ class Gallery(Vertical, can_focus=True):
         self._refresh_view()
         if self._records:
             self.post_message(self.Selected(self._records[new]))
-        self.refresh_bindings()
+        # Only when `g` comes or goes: a refresh rebuilds the footer and lays the screen out
+        # again, which at every new image was felt in the prompt while generating.
+        grid = self.check_action("grid", ())
+        if grid != self._grid_shown:
+            self._grid_shown = grid
+            self.refresh_bindings()
 
     def _refresh_view(self) -> None:
         self.query_one("#gallery-empty").display = not self._records

@@ -12,6 +12,7 @@ from PIL import Image
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.css.query import NoMatches
+from textual.css.scalar import Scalar
 from textual.widget import Widget
 
 from genai_tui.ui.images import ImageDrawing, cell_pixels, fit_cells
@@ -78,5 +79,11 @@ class Picture(Container):
         box = (self.content_size.width, self.content_size.height)
         size = self._picture.size if self._picture is not None else (0, 0)
         columns, rows = fit_cells(size, box, cell_pixels())
-        view.styles.width = columns
-        view.styles.height = rows
+        if (view.styles.width, view.styles.height) != (
+            Scalar.from_number(columns),
+            Scalar.from_number(rows),
+        ):
+            # Setting a size, even the same one, lays the whole screen out again: per
+            # preview frame that was what a typist felt while generating.
+            view.styles.width = columns
+            view.styles.height = rows

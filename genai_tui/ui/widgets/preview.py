@@ -56,7 +56,7 @@ class PreviewPane(Vertical):
     DEFAULT_CSS = """
     PreviewPane { height: 1fr; border: round $primary; border-title-color: $text; }
     PreviewPane #preview-image { height: 1fr; width: 1fr; }
-    PreviewPane #preview-status { height: 1; color: $text-muted; }
+    PreviewPane #preview-status { height: 1; width: 1fr; color: $text-muted; }
     PreviewPane ProgressBar { height: 1; }
     """
 
@@ -92,7 +92,10 @@ class PreviewPane(Vertical):
         bar.display = True
         bar.update(total=total, progress=step)
         per = f" · {rate:.2f} it/s" if rate else ""
-        self.query_one("#preview-status", Label).update(f"denoising: step {step}/{total}{per}")
+        # A fixed-size line: no layout pass of the whole screen at every step (that pass cost
+        # a typist tens of ms while generating; bench/daemon_bench.py keys).
+        status = self.query_one("#preview-status", Label)
+        status.update(f"denoising: step {step}/{total}{per}", layout=False)
         now = time.monotonic()
         if previews and (now - self._last_draw >= PREVIEW_INTERVAL or step == total):
             self._last_draw = now
