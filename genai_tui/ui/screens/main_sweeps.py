@@ -133,6 +133,7 @@ class MainSweeps:
         except LayoutError as error:
             screen.notify(str(error), severity="warning")
             return
+        store.catch_up()  # the last cells' records: the daemon wrote them just now
         grid = GridScreen(
             layout, store.path, screen.drawing, store.session.images, selected=selected
         )

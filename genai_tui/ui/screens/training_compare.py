@@ -159,6 +159,7 @@ class CheckpointComparing(Screen[None]):
             elif choice.action != "export":
                 self.notify("the cell is in the main screen's gallery: p there reuses it")
 
+        store.catch_up()  # the last cells' records: the daemon wrote them just now
         grid = GridScreen(layout, store.path, self._drawing, store.session.images)
         self.app.push_screen(grid, chosen)
 
