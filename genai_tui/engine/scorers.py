@@ -132,15 +132,24 @@ class Scorer(Protocol):
 
 
 @dataclass(frozen=True)
-class ClipScorer:
-    """The CLIP score of engine.clip."""
+class _ClipShaped:
+    """What both scorers share: a CLIP-shaped model, its reference and its token limit."""
 
     clip: LoadedClip
-    info: ScorerInfo = SCORERS["clip"]
 
     @property
     def model(self) -> str:
         return self.clip.ref
+
+    def cut_texts(self, prompts: str | Sequence[str]) -> list[str]:
+        return _cut_texts(self.clip, prompts)
+
+
+@dataclass(frozen=True)
+class ClipScorer(_ClipShaped):
+    """The CLIP score of engine.clip."""
+
+    info: ScorerInfo = SCORERS["clip"]
 
     def score(
         self,
@@ -154,20 +163,12 @@ class ClipScorer:
 
         return score_images(self.clip, images, prompts, batch_size=batch_size, cancel=cancel).scores
 
-    def cut_texts(self, prompts: str | Sequence[str]) -> list[str]:
-        return _cut_texts(self.clip, prompts)
-
 
 @dataclass(frozen=True)
-class PickScorer:
+class PickScorer(_ClipShaped):
     """PickScore: logit_scale.exp() * cosine of a PickScore CLIP's projected embeddings."""
 
-    clip: LoadedClip
     info: ScorerInfo = SCORERS["pickscore"]
-
-    @property
-    def model(self) -> str:
-        return self.clip.ref
 
     def score(
         self,
@@ -184,9 +185,6 @@ class PickScorer:
         return scaled_cosines(
             self.clip, images, prompts, lambda c: scale * c, batch_size=batch_size, cancel=cancel
         ).scores
-
-    def cut_texts(self, prompts: str | Sequence[str]) -> list[str]:
-        return _cut_texts(self.clip, prompts)
 
 
 def _cut_texts(clip: LoadedClip, prompts: str | Sequence[str]) -> list[str]:
