@@ -23,6 +23,9 @@ DEMO_RECIPE = TrainParams(
     # itself was trained.
     snr_gamma=5.0,
     validation_every=100,
+    # Checkpoints to compare on fixed seeds afterwards (f6 on the training screen, or a sweep's
+    # checkpoint axis); with none but the last there is nothing to compare.
+    checkpoint_every=200,
     validation_prompts=(
         "a red zst star on a white background",
         "a blue zst star on a black background",
