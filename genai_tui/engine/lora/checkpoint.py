@@ -102,15 +102,7 @@ def load_checkpoint(folder: Path) -> Checkpoint:
         "rng.json",
         "state.json",
     ]
-    missing = [name for name in needed if not (folder / name).is_file()]
-    if missing:
-        raise BadInput(
-            f"{folder} is not a complete checkpoint (missing {', '.join(missing)})",
-            hint="give a runs/<run>/checkpoint-<step> folder",
-        )
-    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-    if state.get("format", 0) > FORMAT:
-        raise BadInput(f"{folder} was written by a newer genai-tui")
+    state = _checked_state(folder, needed)
     optimizer = _join_optimizer(
         _load_tensors(folder / "optimizer.safetensors"),
         json.loads((folder / "optimizer.json").read_text(encoding="utf-8")),
@@ -124,6 +116,20 @@ def load_checkpoint(folder: Path) -> Checkpoint:
         rng_tensors=_load_tensors(folder / "rng.safetensors"),
         rng_json=json.loads((folder / "rng.json").read_text(encoding="utf-8")),
     )
+
+
+def _checked_state(folder: Path, needed: list[str]) -> dict[str, Any]:
+    """The checkpoint's state.json, once `needed` files are there and its format is ours."""
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if missing:
+        raise BadInput(
+            f"{folder} is not a complete checkpoint (missing {', '.join(missing)})",
+            hint="give a runs/<run>/checkpoint-<step> folder",
+        )
+    state: dict[str, Any] = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    if state.get("format", 0) > FORMAT:
+        raise BadInput(f"{folder} was written by a newer genai-tui")
+    return state
 
 
 def lora_config(params: TrainParams) -> Any:
@@ -154,15 +160,7 @@ class CheckpointAdapter:
 def checkpoint_adapter(folder: Path) -> CheckpointAdapter:
     """Read only the adapter and state of a checkpoint folder (files checked first)."""
     folder = Path(folder).expanduser()
-    missing = [name for name in (ADAPTER_FILE, "state.json") if not (folder / name).is_file()]
-    if missing:
-        raise BadInput(
-            f"{folder} is not a complete checkpoint (missing {', '.join(missing)})",
-            hint="give a runs/<run>/checkpoint-<step> folder",
-        )
-    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-    if state.get("format", 0) > FORMAT:
-        raise BadInput(f"{folder} was written by a newer genai-tui")
+    state = _checked_state(folder, [ADAPTER_FILE, "state.json"])
     params = TrainParams.from_json(state["params"])
     return CheckpointAdapter(
         folder=folder,
