@@ -257,13 +257,17 @@ def _run(job: TrainJob, main: bool) -> int:
     cancel = threading.Event()
     printer = _Printer(main)
 
-    def on_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    def on_interrupt(signum: int, _frame: FrameType | None) -> None:
         if cancel.is_set():
             raise KeyboardInterrupt  # a second Ctrl-C: stop now, without a checkpoint
         cancel.set()
-        printer.line("stopping after this step; saving a checkpoint (Ctrl-C again: quit now)")
+        again = " (Ctrl-C again: quit now)" if signum == signal.SIGINT else ""
+        printer.line(f"stopping after this step; saving a checkpoint{again}")
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
+    # A closed terminal (SIGHUP) or a `kill` (SIGTERM) stops the run as Ctrl-C does: after its
+    # step, with a checkpoint, so the steps made are kept for --resume.
+    stops = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    previous = {stop: signal.signal(stop, on_interrupt) for stop in stops}
     started = time.perf_counter()
     try:
         run_train(job, JobContext(job.id, job.session, ModelCache(), printer, cancel))
@@ -278,7 +282,8 @@ def _run(job: TrainJob, main: bool) -> int:
             print(f"genai-tui: error: {error}" + (f" ({hint})" if hint else ""), file=sys.stderr)
         return ExitCode.BAD_INPUT if kind in USER_FIXABLE else ExitCode.FAILED
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
     printer.line(f"done in {time.perf_counter() - started:.1f} s")
     return ExitCode.OK
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,32 @@ def test_two_processes_train_data_parallel(tiny_model_dir: Path, tmp_path: Path)
     assert [lora.name for lora in store.session.loras] == ["circles"]
     assert len(store.session.images) == 1  # one sample image, from the main process only
     assert sys.executable  # the launcher ran our own interpreter's genai_tui
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_killed_or_hung_up_training_keeps_a_checkpoint(
+    tiny_model_dir: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """`kill` or a closed terminal mid-run stops it as Ctrl-C does: after its step, with a
+    checkpoint to resume from (the steps made are not lost)."""
+    data = make_lora_data(tmp_path / "circles")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    command = [
+        sys.executable, "-m", "genai_tui.cli", "train", "--in-process", "--device", "cpu",
+        "--data", str(data), "--sessions-dir", str(tmp_path / "s"), "--session", "k",
+        "--model", str(tiny_model_dir), *FAST, "--steps", "100000", "--no-score",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:  # wait until it trains
+        lines.append(line)
+        if re.search(r"step \d+/100000", line):
+            break
+    process.send_signal(stop)
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 130, "".join(lines) + rest
+    assert "saving a checkpoint" in rest
+    (run_record,) = SessionStore.open(tmp_path / "s", "k", create=False).session.runs
+    assert run_record.status == "cancelled" and run_record.checkpoints, run_record
+    assert (tmp_path / "s" / "k" / run_record.checkpoints[-1]).is_dir()
