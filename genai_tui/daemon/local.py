@@ -26,6 +26,11 @@ _ENDS = {JobFinished: "done", JobFailed: "failed", JobCancelled: "cancelled"}
 def job_kind(job: Job) -> str:
     """generate, load_model, score, sweep, export_checkpoint or train (as the wire names
     kinds)."""
+    return kind_of(type(job))
+
+
+def kind_of(job_type: type[Job]) -> str:
+    """The kind (JobInfo.kind) of jobs of this type."""
     names = {
         "GenerateJob": "generate",
         "LoadModelJob": "load_model",
@@ -33,7 +38,7 @@ def job_kind(job: Job) -> str:
         "SweepJob": "sweep",
         "ExportCheckpointJob": "export_checkpoint",
     }
-    return names.get(type(job).__name__, "train")
+    return names.get(job_type.__name__, "train")
 
 
 def info_of(job: Job, state: str = "queued") -> JobInfo:

@@ -66,6 +66,11 @@ def axes_help() -> str:
     return "\n".join(f"  {k.name:<14} {k.help}; e.g. {k.example}" for k in AXIS_KINDS)
 
 
+CHECKPOINT_WEIGHT = 1.0
+"""The weight a checkpoint axis applies each checkpoint's LoRA at (and the main screen uses a
+checkpoint kept from a comparison at, so it renders what the grid showed)."""
+
+
 def checkpoint_label(run: str) -> str:
     """The label of a checkpoint axis, as grids and the cells' records (`axes`) name it."""
     return _KINDS["checkpoint:RUN"].label.replace("RUN", run)
@@ -373,7 +378,8 @@ def _checkpoint_axis(spec: str, text: str, lookup: CheckpointLookup | None) -> A
     values = [AxisValue(str(c.step), c) for c in chosen]
 
     def apply(params: GenerateParams, checkpoint: CheckpointLora) -> GenerateParams:
-        return replace(params, loras=(*params.loras, LoraWeight(checkpoint.file, 1.0)))
+        lora = LoraWeight(checkpoint.file, CHECKPOINT_WEIGHT)
+        return replace(params, loras=(*params.loras, lora))
 
     return Axis(f"checkpoint:{run}", checkpoint_label(run), _unique(values), spec, apply)
 

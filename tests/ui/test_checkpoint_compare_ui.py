@@ -11,7 +11,7 @@ from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.screens.grid_viewer import GridScreen
 from genai_tui.ui.widgets.checkpoint_ranking import CheckpointRanking
 from genai_tui.ui.widgets.log_panel import LogPanel
-from genai_tui.ui.widgets.lora_slider import LoraSlider
+from genai_tui.ui.widgets.lora_slider import LABEL_WIDTH, LoraSlider, short_label
 from tests.fixtures.lora_data import make_lora_data, single_thread
 from tests.ui.conftest import wait_for, wait_ready
 from tests.ui.test_training_ui import SIZE, fill_form, log_text, open_training, status_text
@@ -66,6 +66,16 @@ async def test_compare_checkpoints_then_export_the_chosen_one(
         await wait_for(pilot, lambda: store.lora(f"circles-step{other}") is not None, 120)
         await pilot.press("ctrl+t")
         await wait_for(pilot, lambda: len(app.query(LoraSlider)) == 3)
-        names = {slider.name_or_path for slider in app.query(LoraSlider)}
-        assert names == {"circles", "circles-step2", "circles-step4"}
+        weights = {slider.name_or_path: slider.value for slider in app.query(LoraSlider)}
+        # The checkpoint kept last is the one the main screen uses, at the weight the grid
+        # rendered it; the run's other LoRAs are off.
+        assert weights == {"circles": 0, kept: 0, f"circles-step{other}": 1.0}, weights
+        assert app.main_screen.editor_state().loras == {f"circles-step{other}": 1.0}
         await pilot.press("ctrl+q")
+
+
+def test_the_sliders_of_a_runs_checkpoints_tell_them_apart() -> None:
+    names = ["zst-star", "zst-star-step200", "zst-star-step400", "/x/my-long-lora-v2.safetensors"]
+    labels = [short_label(name) for name in names]
+    assert labels == ["zst-star", "zst-…p200", "zst-…p400", "my-l…a-v2"]
+    assert all(len(label) < LABEL_WIDTH for label in labels)  # a space before the bar

@@ -14,7 +14,14 @@ from genai_tui.engine.preview_modes import preview_label
 from genai_tui.ui.widgets.status_header import Activity, Status, StatusHeader
 
 if TYPE_CHECKING:
-    from genai_tui.jobs.events import Event, ImagesScored, JobCancelled, JobFailed, ModelLoaded
+    from genai_tui.jobs.events import (
+        Event,
+        ImagesScored,
+        JobCancelled,
+        JobFailed,
+        LoraReady,
+        ModelLoaded,
+    )
     from genai_tui.ui.screens.main_sweeps import MainSweeps
     from genai_tui.ui.widgets.gallery import Gallery
     from genai_tui.ui.widgets.log_panel import LogPanel
@@ -124,6 +131,7 @@ class ShowsEvents(Screen[None]):
             self._gallery().update([*event.kept, *event.hidden])
         elif isinstance(event, LoraReady):
             self._refresh_loras()
+            self._kept_checkpoint(event)
         elif isinstance(event, JobWarning):
             self.notify(event.message, severity="warning", timeout=8)
         elif isinstance(event, JobFinished):
@@ -171,6 +179,23 @@ class ShowsEvents(Screen[None]):
         job = ScoreJob(store, files=files, scorer="pickscore", clip=self.workspace.options.clip)
         self.workspace.jobs.submit(job)
         self.log_line(f"queued {job.title}")
+
+    def _kept_checkpoint(self, event: LoraReady) -> None:
+        """A checkpoint kept as a LoRA (e in a comparison) becomes the LoRA this screen uses, at
+        the weight the comparison rendered it, instead of the other LoRAs of its run."""
+        from genai_tui.daemon.local import kind_of
+        from genai_tui.jobs.specs import ExportCheckpointJob
+        from genai_tui.jobs.sweep_axes import CHECKPOINT_WEIGHT
+
+        info = self.workspace.jobs.info(event.job_id)
+        store = self.workspace.store
+        if info is None or info.kind != kind_of(ExportCheckpointJob) or store is None:
+            return
+        kept = event.record
+        siblings = [lora.name for lora in store.session.loras if lora.run == kept.run]
+        self._loras().use(kept.name, CHECKPOINT_WEIGHT, [n for n in siblings if n != kept.name])
+        others = " (the other LoRAs of its run are off)" if len(siblings) > 1 else ""
+        self.notify(f"LoRA {kept.name} is ready and on at {CHECKPOINT_WEIGHT:g}{others}")
 
     def _refresh_loras(self) -> None:
         from genai_tui.jobs.loras import session_loras

@@ -171,10 +171,7 @@ class CheckpointComparing(Screen[None]):
             self.show_ranking(run, event.sweep)
             self._open_grid(run, event.layout)
         elif isinstance(event, LoraReady):
-            self.log_line(event.sentence(), event.level)
-            self.notify(
-                f"LoRA {event.record.name} is ready: its weight slider is in the parameters"
-            )
+            self.log_line(event.sentence(), event.level)  # the main screen switches it on
         elif isinstance(event, JobFailed):
             self.log_line(event.sentence(), event.level)
             self.notify(event.sentence(), severity="error", timeout=10)

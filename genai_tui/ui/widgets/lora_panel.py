@@ -99,6 +99,13 @@ class LoraPanel(Vertical):
         self._available = list(available)
         self._sync()
 
+    def use(self, name: str, weight: float, instead_of: list[str]) -> None:
+        """Apply session LoRA `name` at `weight` and switch `instead_of` off (its siblings)."""
+        self._weights.update(dict.fromkeys(instead_of, 0.0))
+        self._weights[name] = weight
+        self._sync()
+        self.post_message(self.Changed())
+
     def add_file(self, path: Path, weight: float = DEFAULT_WEIGHT) -> str | None:
         """Add a LoRA file with its own slider, switched on; returns the problem, or None."""
         path = path.expanduser()

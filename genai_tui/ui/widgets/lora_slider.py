@@ -17,9 +17,14 @@ LABEL_WIDTH = 10
 
 
 def short_label(name_or_path: str) -> str:
-    """What the slider shows: the name, or a file's stem, cut to fit the slider's label."""
+    """What the slider shows: the name, or a file's stem, cut in the middle to fit the slider's
+    label (the end is kept: `circles-step400` and `circles-step600` must still differ)."""
     label = Path(name_or_path).stem if name_or_path.endswith(".safetensors") else name_or_path
-    return label if len(label) <= LABEL_WIDTH - 1 else label[: LABEL_WIDTH - 2] + "…"
+    room = LABEL_WIDTH - 1
+    if len(label) <= room:
+        return label
+    head = (room - 1) // 2
+    return label[:head] + "…" + label[len(label) - (room - 1 - head) :]
 
 
 class LoraSlider(Slider):
