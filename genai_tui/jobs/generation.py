@@ -11,7 +11,7 @@ from genai_tui.jobs.events import ImageReady, JobWarning, Progress
 from genai_tui.jobs.loading import load_model_for
 from genai_tui.jobs.loras import resolve_loras
 from genai_tui.jobs.records import MadeBy, image_record, save_image
-from genai_tui.jobs.scoring import ranked_for, score_landed, scoring_of
+from genai_tui.jobs.scoring import ranked_for, save_scored, scoring_of
 from genai_tui.jobs.specs import GenerateJob
 from genai_tui.session.models import ImageRecord
 
@@ -60,22 +60,29 @@ def run_generate(
         ctx.emit(JobWarning(ctx.job_id, warning))
     per_image = result.seconds / max(1, len(result.images))
     made_by = MadeBy(ref, model.source.name, model.model_hash, model.device, model.dtype)
-    landed: list[tuple[ImageRecord, Image.Image]] = []
-    for i, made in enumerate(result.images):
-        record = image_record(
-            params,
-            seed=made.seed,
-            width=result.width,
-            height=result.height,
-            made_by=made_by,
-            loras=lora_uses,
-            seconds=per_image,
-            sweep=sweep,
-            axes=axes[i] if i < len(axes) else None,
+    made = [
+        (
+            image_record(
+                params,
+                seed=one.seed,
+                width=result.width,
+                height=result.height,
+                made_by=made_by,
+                loras=lora_uses,
+                seconds=per_image,
+                sweep=sweep,
+                axes=axes[i] if i < len(axes) else None,
+            ),
+            one.image,
         )
-        saved = save_image(store, record, made.image)
+        for i, one in enumerate(result.images)
+    ]
+
+    def save(record: ImageRecord, image: Image.Image) -> ImageRecord:
+        saved = save_image(store, record, image)
         ctx.emit(ImageReady(ctx.job_id, saved, store.path / saved.file))
-        landed.append((saved, made.image))
+        return saved
+
     if not job.score:
-        return [record for record, _ in landed]
-    return score_landed(ctx, scoring, ref, model.device, landed)
+        return [save(record, image) for record, image in made]
+    return save_scored(ctx, scoring, ref, model.device, made, save)

@@ -72,6 +72,14 @@ class ModelCache:
         """The PickScore model in memory now, if any."""
         return self._pickscore
 
+    def has_clip(self, ref: str, device: str) -> bool:
+        """Whether CLIP `ref` is in memory on `device` (clip() would not load it)."""
+        return self._clip is not None and self._clip_key == (ref, device)
+
+    def has_pickscore(self, source: PickScoreSource, device: str) -> bool:
+        """Whether PickScore of `source` is in memory on `device`."""
+        return self._pickscore is not None and self._pickscore_key == (source, device)
+
     @property
     def loaded_clip(self) -> LoadedClip | None:
         """The CLIP model in memory now, if any."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -98,83 +98,131 @@ def pickscore_for(ctx: JobContext, scoring: Scoring, device: str) -> LoadedClip:
     return model
 
 
+def _score_fields(record: ImageRecord, scorer: Scorer, score: float) -> dict[str, Any]:
+    """The record fields that hold a score by `scorer` (clip: clip_score; others: scores)."""
+    if scorer.info.name == "clip":
+        return {"clip_score": score, "clip_model": scorer.model}
+    return {"scores": {**record.scores, scorer.info.name: score}}
+
+
 def save_score(
     store: SessionStore, record: ImageRecord, scorer: Scorer, score: float
 ) -> ImageRecord:
     """`record` with its score by `scorer`, saved (session.json and the PNG)."""
-    if scorer.info.name == "clip":
-        return store.update_image(record.file, clip_score=score, clip_model=scorer.model)
-    return store.update_image(record.file, scores={**record.scores, scorer.info.name: score})
+    return store.update_image(record.file, **_score_fields(record, scorer, score))
 
 
-def score_landed(
+Save = Callable[[ImageRecord, Image.Image], ImageRecord]
+"""Saves a new image with its record into the session (and says so); returns the saved record."""
+
+
+def save_scored(
     ctx: JobContext,
     scoring: Scoring,
     model_ref: str,
     device: str,
-    landed: Sequence[tuple[ImageRecord, Image.Image]],
+    made: Sequence[tuple[ImageRecord, Image.Image]],
+    save: Save,
 ) -> list[ImageRecord]:
-    """Score saved images of `model_ref` against their prompt: with CLIP `scoring.clip` (None:
-    the default for that model and device), and with PickScore too when `scoring.rank` is
-    pickscore (`ranked_for` decided it already). Return their records, scored where it worked,
-    and tell the UI with ImagesScored, once per scorer.
+    """Save new images of `model_ref` with `save`, scored against their prompt: with CLIP
+    `scoring.clip` (None: the default for that model and device), and with PickScore too when
+    `scoring.rank` is pickscore (`ranked_for` decided it already). Returns the saved records and
+    tells the UI with ImagesScored, once per scorer.
 
-    The images are already on disk: any failure here (a model missing, offline, out of memory)
-    becomes a JobWarning and the records are returned without that score.
+    When the scorers are in memory the images are scored first and each is written once, with
+    its scores (a sweep's cells: no second write of every PNG and of session.json). Otherwise
+    they land first, so a scorer's loading does not hold them back, and get their scores after.
+    A scoring failure (a model missing, offline, out of memory) is a JobWarning: the images are
+    kept without that score.
     """
-    records = [record for record, _ in landed]
-    if not landed:
-        return records
-    images = [image for _, image in landed]
-    ref = scoring.clip or default_clip_ref(model_ref, device)
-
-    def clip() -> Scorer:
-        return ClipScorer(clip_for(ctx, ref, device))
-
-    def pickscore() -> Scorer:
-        return PickScorer(pickscore_for(ctx, scoring, device))
-
-    records = _score_and_save(ctx, records, images, f"CLIP {ref}", clip, say_cuts=True)
+    if not made:
+        return []
+    clip_ref = scoring.clip or default_clip_ref(model_ref, device)
+    scorers = [_Scorer(f"CLIP {clip_ref}", lambda: ClipScorer(clip_for(ctx, clip_ref, device)))]
     if scoring.rank == "pickscore":
-        # The same 77-token limit as CLIP's: a cut prompt was said once already.
-        records = _score_and_save(ctx, records, images, "PickScore", pickscore, say_cuts=False)
+        # The same 77-token limit as CLIP's: a cut prompt is said once, by CLIP.
+        scorers.append(
+            _Scorer("PickScore", lambda: PickScorer(pickscore_for(ctx, scoring, device)))
+        )
+    images = [image for _, image in made]
+    prompts = [record.prompt for record, _ in made]
+    if not _in_memory(ctx, scoring, clip_ref, device):
+        records = [save(record, image) for record, image in made]
+        store = ctx.store()
+        for index, one in enumerate(scorers):
+            if result := one.run(ctx, images, prompts, say_cuts=index == 0):
+                with store.together():  # session.json grows with the session: written once
+                    records = [
+                        save_score(store, record, result.scorer, score)
+                        for record, score in zip(records, result.scores, strict=True)
+                    ]
+                result.report(ctx, records)
+        return records
+    results = [r for i, one in enumerate(scorers) if (r := one.run(ctx, images, prompts, i == 0))]
+    records = [record for record, _ in made]
+    for result in results:
+        records = [
+            ImageRecord.model_validate(
+                {**record.model_dump(), **_score_fields(record, result.scorer, score)}
+            )
+            for record, score in zip(records, result.scores, strict=True)
+        ]
+    records = [save(record, image) for record, image in zip(records, images, strict=True)]
+    for result in results:
+        result.report(ctx, records)
     return records
 
 
-def _score_and_save(
-    ctx: JobContext,
-    records: list[ImageRecord],
-    images: list[Image.Image],
-    what: str,
-    load: Callable[[], Scorer],
-    *,
-    say_cuts: bool,
-) -> list[ImageRecord]:
-    store = ctx.store()
-    prompts = [record.prompt for record in records]
-    try:
-        scorer = load()
-        scores = scorer.score(images, prompts)
-        updated = [
-            save_score(store, record, scorer, score)
-            for record, score in zip(records, scores, strict=True)
-        ]
-    except Exception as exc:
-        if is_out_of_memory(exc):
-            ctx.models.free_memory()
-        _kind, error, hint = describe(exc)
-        suffix = f" ({hint})" if hint else ""
-        message = f"images saved but not scored with {what}: {error}{suffix}"
-        ctx.emit(JobWarning(ctx.job_id, message))
-        return records
-    if say_cuts:
-        for warning in scorer.cut_texts(prompts):
-            ctx.emit(JobWarning(ctx.job_id, warning))
-    by_file = {record.file: score for record, score in zip(updated, scores, strict=True)}
-    ctx.emit(
-        ImagesScored(ctx.job_id, tuple(updated), None, by_file, scorer.model, scorer.info.name)
-    )
-    return updated
+def _in_memory(ctx: JobContext, scoring: Scoring, clip_ref: str, device: str) -> bool:
+    """Whether the scorers of `scoring` are loaded on `device` (scoring costs no loading)."""
+    if not ctx.models.has_clip(clip_ref, device):
+        return False
+    if scoring.rank != "pickscore":
+        return True
+    source = resolve_pickscore(scoring.pickscore, scoring.pickscore_processor)
+    return ctx.models.has_pickscore(source, device)
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """One scorer's scores of a batch of images, in order."""
+
+    scorer: Scorer
+    scores: list[float]
+
+    def report(self, ctx: JobContext, records: Sequence[ImageRecord]) -> None:
+        """ImagesScored for the saved `records` these scores are of."""
+        by_file = {record.file: s for record, s in zip(records, self.scores, strict=True)}
+        name = self.scorer.info.name
+        ctx.emit(ImagesScored(ctx.job_id, tuple(records), None, by_file, self.scorer.model, name))
+
+
+@dataclass(frozen=True)
+class _Scorer:
+    """A scorer to load (from the cache, or now) and run, named for its failure message."""
+
+    what: str
+    load: Callable[[], Scorer]
+
+    def run(
+        self, ctx: JobContext, images: list[Image.Image], prompts: list[str], say_cuts: bool
+    ) -> _Scores | None:
+        """The scores, or None after a JobWarning saying why there are none."""
+        try:
+            scorer = self.load()
+            scores = scorer.score(images, prompts)
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                ctx.models.free_memory()
+            _kind, error, hint = describe(exc)
+            suffix = f" ({hint})" if hint else ""
+            message = f"images saved but not scored with {self.what}: {error}{suffix}"
+            ctx.emit(JobWarning(ctx.job_id, message))
+            return None
+        if say_cuts:
+            for warning in scorer.cut_texts(prompts):
+                ctx.emit(JobWarning(ctx.job_id, warning))
+        return _Scores(scorer, list(scores))
 
 
 def run_score(job: ScoreJob, ctx: JobContext) -> None:
@@ -234,7 +282,8 @@ def run_score(job: ScoreJob, ctx: JobContext) -> None:
         emit(Progress(ctx.job_id, done, len(records), time.perf_counter() - started))
     by_file = {record.file: score for record, score in scored}
     if job.text is None:
-        out = [save_score(job.session, record, scorer, score) for record, score in scored]
+        with job.session.together():  # one write of session.json, not one per image
+            out = [save_score(job.session, record, scorer, score) for record, score in scored]
     else:
         out = [record for record, _ in scored]
     emit(ImagesScored(ctx.job_id, tuple(out), job.text, by_file, scorer.model, name))

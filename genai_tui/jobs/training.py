@@ -26,7 +26,7 @@ from genai_tui.jobs.events import (
     ValidationImages,
 )
 from genai_tui.jobs.records import MadeBy, image_record, save_image
-from genai_tui.jobs.scoring import Scoring, score_landed
+from genai_tui.jobs.scoring import Scoring, save_scored
 from genai_tui.jobs.specs import TrainJob, check_lora_name
 from genai_tui.session.models import ImageRecord, LoraRecord, LoraUse, TrainRun
 
@@ -306,28 +306,35 @@ class _Reporter:
             info.device if info else "",
             self.job.params.mixed_precision,
         )
-        landed: list[tuple[ImageRecord, Image.Image]] = []
-        for sample in samples:
-            record = image_record(
-                sample.params,
-                seed=sample.seed,
-                width=sample.image.width,
-                height=sample.image.height,
-                made_by=made_by,
-                loras=[LoraUse(name=self.run.lora, weight=1.0)],
-                train_run=self.run.name,
-                train_step=step,
+        made = [
+            (
+                image_record(
+                    sample.params,
+                    seed=sample.seed,
+                    width=sample.image.width,
+                    height=sample.image.height,
+                    made_by=made_by,
+                    loras=[LoraUse(name=self.run.lora, weight=1.0)],
+                    train_run=self.run.name,
+                    train_step=step,
+                ),
+                sample.image,
             )
-            saved = save_image(store, record, sample.image)
+            for sample in samples
+        ]
+
+        def save(record: ImageRecord, image: Image.Image) -> ImageRecord:
+            saved = save_image(store, record, image)
             # Each sample is an ordinary gallery image, scored like any other.
             self.emit(ImageReady(self.job.id, saved, store.path / saved.file))
-            landed.append((saved, sample.image))
-        records = [record for record, _ in landed]
+            return saved
+
         if self.job.score:
             device = info.device if info else "cpu"
-            records = score_landed(
-                self.ctx, Scoring(clip=self.job.clip), self.run.model, device, landed
-            )
+            scoring = Scoring(clip=self.job.clip)
+            records = save_scored(self.ctx, scoring, self.run.model, device, made, save)
+        else:
+            records = [save(record, image) for record, image in made]
         paths = tuple(store.path / r.file for r in records)
         self.emit(ValidationImages(self.job.id, self.run.name, step, tuple(records), paths))
 

@@ -149,6 +149,12 @@ class SessionStore:
         with self._changing():
             pass
 
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """Make the changes in this block with one write of session.json (a batch's scores)."""
+        with self._changing():
+            yield
+
     def take_in_changes(self) -> bool:
         """Whether another process's writes came in since the last call (re-reading
         session.json now if it changed). Cheap when nothing did: a UI calls it on a timer.

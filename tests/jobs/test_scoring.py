@@ -84,6 +84,42 @@ def test_the_clip_model_stays_loaded_between_jobs(
     assert len(recorder.of(second.id, ImagesScored)) == 1
 
 
+def test_with_clip_loaded_each_image_is_written_once_already_scored(
+    worker: Worker,
+    recorder: Recorder,
+    store: SessionStore,
+    tiny_model_dir: Path,
+    tiny_clip_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sweep's cells after the first: no second write of each PNG and of session.json to
+    add the score (the first images of a worker land before CLIP loads, as tested above)."""
+    from genai_tui.session import store as store_module
+
+    recorder.run(worker, generate_job(store, tiny_model_dir, tiny_clip_dir))  # CLIP loads
+    rewrites: list[str] = []
+    rewrite = store_module.replace_png_record
+    monkeypatch.setattr(
+        store_module,
+        "replace_png_record",
+        lambda png, r: (rewrites.append(r.file), rewrite(png, r)),
+    )
+    spec = generate_job(store, tiny_model_dir, tiny_clip_dir, params={"batch_size": 2, "seed": 5})
+    assert isinstance(recorder.run(worker, spec), JobFinished)
+    assert rewrites == []
+    ready = recorder.of(spec.id, ImageReady)
+    [scored] = recorder.of(spec.id, ImagesScored)
+    assert [e.record.clip_score for e in ready] == [scored.scores[e.record.file] for e in ready]
+    for event in ready:
+        on_disk = read_png_record(event.path)
+        assert on_disk is not None and on_disk.clip_score == event.record.clip_score
+        assert on_disk.clip_model == str(tiny_clip_dir)
+        expected = saved_score(event.path, "a red circle", tiny_clip_dir)
+        assert on_disk.clip_score == pytest.approx(expected, abs=1e-4)
+    reopened = SessionStore.open(store.path.parent, store.name, create=False).session
+    assert {r.file: r.clip_score for r in reopened.images[-2:]} == scored.scores
+
+
 def test_scoring_can_be_switched_off(
     worker: Worker,
     recorder: Recorder,
