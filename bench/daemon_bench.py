@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import statistics
 import sys
 import tempfile
@@ -100,32 +101,57 @@ def warm(runs: int, root: Path) -> None:
           f"cold in-process {c:.2f} s: {100 * w / c:.0f} % (goal <= 25 %)")  # fmt: skip
 
 
+KEY_STEPS = 600
+"""Steps of 4 demo images: a generation that outlasts the keys (the default 25 steps end in a
+fraction of a second on the demo model, and most keys would land after it)."""
+
+
+def read_for(fd: int, seconds: float) -> bytes:
+    """What the app writes in the next `seconds`."""
+    out, end = b"", time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        if select.select([fd], [], [], 0.01)[0]:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out
+
+
 def keys(count: int, root: Path) -> None:
+    from genai_tui.session.models import EditorState
+
     figures = {}
     for name, extra in (("daemon", []), ("in-process", ["--in-process"])):
+        store = SessionStore.open(root, name)
+        store.set_editor(EditorState(steps=KEY_STEPS, batch_size=4))
+        store.save()
         command = [sys.executable, "-m", "genai_tui.cli", "--model", "demo", "--images",
                    "halfcell", "--sessions-dir", str(root), "--session", name, *extra]  # fmt: skip
         pid, fd, _ = spawn_command(command)
         read_until(fd, b"idle", 300)  # the model is loaded and nothing runs
         drain(fd, 1.0)
 
-        def latencies(fd: int = fd) -> list[float]:
-            out = []
+        def latencies(fd: int = fd) -> tuple[list[float], bytes]:
+            """Each key's time to the screen, and what the app drew meanwhile."""
+            out, drawn = [], b""
             for _ in range(count):
                 sent = time.perf_counter()
                 os.write(fd, b"z")
-                seen, _ = read_until(fd, b"z", 10)
+                seen, text = read_until(fd, b"z", 10)
                 out.append(seen - sent)
-                drain(fd, 0.05)
-            return out
+                drawn += text + read_for(fd, 0.05)
+            return out, drawn
 
-        idle = latencies()
+        idle, _ = latencies()
         for key in b" a red circle":
             os.write(fd, bytes([key]))
         drain(fd, 0.3)
         os.write(fd, b"\x07")  # ctrl+g
         read_until(fd, b"step", 120)
-        busy = latencies()
+        busy, drawn = latencies()
+        if b"idle" in drawn:  # the header says so when the generation ends
+            raise SystemExit(f"{name}: the generation ended before the last key: more steps")
         stop(pid, fd)
         figures[name] = (idle, busy)
     for name, (idle, busy) in figures.items():

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Input
 
 from genai_tui.jobs.events import Progress
@@ -69,7 +72,23 @@ async def test_open_the_viewer_and_reuse_a_seed(make_app: AppFactory) -> None:
         assert panel.read("", "").seed_locked
 
 
-async def test_cancel_mid_way_keeps_nothing(make_app: AppFactory) -> None:
+async def test_cancel_mid_way_keeps_nothing(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Steps of the tiny model slowed to a pace escape can overtake (150 of them take far less
+    # than a key press otherwise, whatever the machine).
+    from genai_tui.engine import generate as engine
+
+    generate = engine.generate
+
+    def slow(model: Any, params: Any, on_step: Callable[[Any], None], *a: Any, **k: Any) -> Any:
+        def step(info: Any) -> None:
+            time.sleep(0.02)
+            on_step(info)
+
+        return generate(model, params, step, *a, **k)
+
+    monkeypatch.setattr(engine, "generate", slow)
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
         await wait_ready(pilot)

@@ -100,6 +100,44 @@ async def test_the_preview_keeps_the_shape_of_a_square_and_a_wide_image(
             assert_drawn_at_shape(app.query_one("#preview-image", Picture), size)
 
 
+async def test_preview_frames_repaint_the_picture_without_laying_out_the_screen(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A layout pass of the whole screen per frame was what a typist waited for while
+    generating (bench/daemon_bench.py keys); a frame of the same shape needs a repaint only.
+    The frames still land: the picture shows the last one."""
+    from textual.screen import Screen
+
+    app = make_app(images="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        pane = app.query_one(PreviewPane)
+        # The first step shows the progress bar: a layout, once a generation.
+        pane.show_step(1, 9, 3.0, (Image.new("RGB", (32, 32), "red"),), "preview: VAE")
+        await pilot.pause()
+        layouts: list[int] = []
+        lay_out = Screen._refresh_layout
+
+        def counted(screen: Screen[None], *args: object, **kwargs: object) -> None:
+            layouts.append(1)
+            lay_out(screen, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        picture = app.query_one("#preview-image", Picture)
+        for step, colour in enumerate(("blue", "green", "yellow"), start=2):
+            pane._last_draw = 0.0  # each a frame due to be drawn
+            pane.show_step(step, 9, 3.0, (Image.new("RGB", (32, 32), colour),), "preview: VAE")
+            await pilot.pause()
+        assert layouts == []
+        shown = picture.image
+        assert shown is not None and shown.getpixel((shown.width // 2, shown.height // 2)) == (
+            255,
+            255,
+            0,
+        )
+        assert_drawn_at_shape(picture, (32, 32))
+
+
 async def test_thumbnails_the_viewer_and_the_picker_keep_the_shape(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

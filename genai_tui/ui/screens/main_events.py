@@ -6,6 +6,7 @@ are imported on first use too.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
@@ -31,11 +32,17 @@ if TYPE_CHECKING:
     from genai_tui.ui.workspace import Workspace
 
 
+STEP_INTERVAL = 0.1
+"""Seconds between steps shown in the header and the bar (a frame, and the last step, always).
+A repaint a step made every key wait while the demo model ran 30 steps a second."""
+
+
 class ShowsEvents(Screen[None]):
     """The main screen's half that reads: events in, widgets updated."""
 
     workspace: Workspace
     sweeps: MainSweeps
+    _step_shown_at = 0.0
 
     # -- the widgets mounted after the first frame (imported then: a quicker first frame) ----
 
@@ -109,6 +116,11 @@ class ShowsEvents(Screen[None]):
         elif isinstance(event, TrainStep):
             header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
         elif isinstance(event, Progress):
+            now = time.monotonic()
+            due = now - self._step_shown_at >= STEP_INTERVAL
+            if not (event.previews or event.step == event.total or due):
+                return
+            self._step_shown_at = now
             step = self.sweeps.progress(event.job_id, f"step {event.step}/{event.total}")
             header.status = Status(Activity.WORKING, step)
             label = preview_label(event.preview_mode, event.preview_note)

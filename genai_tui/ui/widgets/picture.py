@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.css.query import NoMatches
 from textual.css.scalar import Scalar
+from textual.geometry import Region
 from textual.widget import Widget
 
 from genai_tui.ui.images import ImageDrawing, cell_pixels, fit_cells
@@ -53,7 +54,7 @@ class Picture(Container):
         view = self._view()
         if view is not None:
             self._fit(view)
-            view.image = picture  # type: ignore[attr-defined]
+            _set_image_without_layout(view, picture)
 
     @property
     def drawn_cells(self) -> tuple[int, int]:
@@ -87,3 +88,22 @@ class Picture(Container):
             # preview frame that was what a typist felt while generating.
             view.styles.width = columns
             view.styles.height = rows
+
+
+def _set_image_without_layout(view: Widget, picture: Image.Image | None) -> None:
+    """Give textual-image's widget another picture, repainting it only.
+
+    Its setter lays the whole screen out again, for a widget whose size _fit fixed in cells:
+    once per preview frame that was the longest wait a typist had while generating (tens of ms,
+    bench/daemon_bench.py keys). Its own refresh is shadowed for the call, not its internals.
+    """
+    refresh = view.refresh
+
+    def repaint(*regions: Region, layout: bool = False, **options: bool) -> Widget:
+        return refresh(*regions, **options)
+
+    view.refresh = repaint  # type: ignore[method-assign]
+    try:
+        view.image = picture  # type: ignore[attr-defined]
+    finally:
+        del view.refresh
