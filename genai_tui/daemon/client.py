@@ -1,7 +1,8 @@
 """A genai-tui process's side of the daemon: requests, and the events of the jobs it watches.
 
-The wire codec (pydantic, PIL) is imported where a message is made or read, not with this
-module: the TUI makes its client before its first frame and connects after it.
+The wire codec (pydantic, PIL), the events and the queue's records are imported where a message
+is made or read, not with this module: the TUI makes its client before its first frame and
+connects after it (importing them here cost the first frame about 35 ms).
 
 A reader thread takes every line the daemon sends: replies wake the request that waits for them,
 events go to the listener (on that thread, as the in-process worker sends them). When the
@@ -23,18 +24,15 @@ from typing import TYPE_CHECKING, Any
 from genai_tui.daemon.api import JobInfo, Listener
 from genai_tui.daemon.errors import DaemonError, DaemonUnavailable
 from genai_tui.daemon.spawn import connect
-from genai_tui.daemon.wire_info import info_from_wire
-from genai_tui.jobs.events import Event, JobCancelled, JobFailed, JobFinished
 
 if TYPE_CHECKING:
+    from genai_tui.jobs.events import Event
     from genai_tui.jobs.specs import Job
 
 REPLY_SECONDS = 30.0
 """How long a request waits for the daemon's answer."""
 
 CONNECT_ATTEMPTS = 3
-
-_ENDS = (JobFinished, JobFailed, JobCancelled)
 
 
 class DaemonClient:
@@ -126,6 +124,7 @@ class DaemonClient:
 
     def _take(self, message: Mapping[str, Any]) -> None:
         from genai_tui.daemon.codec import WireError, event_from_wire
+        from genai_tui.daemon.wire_info import info_from_wire
 
         ref = message.get("ref")
         if isinstance(ref, int) and ref in self._waiting:
@@ -143,7 +142,9 @@ class DaemonClient:
             self._deliver(event)
 
     def _deliver(self, event: Event) -> None:
-        if isinstance(event, _ENDS) and event.job_id in self._open:
+        from genai_tui.jobs.events import JobCancelled, JobFailed, JobFinished
+
+        if isinstance(event, JobFinished | JobFailed | JobCancelled) and event.job_id in self._open:
             self._open.remove(event.job_id)
         if self._listener is not None:
             self._listener(event)
@@ -155,6 +156,8 @@ class DaemonClient:
                 self._sock = None
         for done, _slot in list(self._waiting.values()):
             done.set()
+        from genai_tui.jobs.events import JobFailed
+
         for job_id in list(self._open):
             self._deliver(
                 JobFailed(
@@ -200,6 +203,7 @@ class DaemonClient:
     def submit(self, job: Job) -> str:
         """Queue a job with the daemon; its events come to the listener."""
         from genai_tui.daemon.codec import job_to_wire
+        from genai_tui.daemon.wire_info import info_from_wire
 
         self._open.append(job.id)
         try:
@@ -233,6 +237,8 @@ class DaemonClient:
 
     def list_jobs(self, limit: int = 200) -> list[JobInfo]:
         """Running, queued and recent jobs of every session."""
+        from genai_tui.daemon.wire_info import info_from_wire
+
         reply = self._request({"op": "list", "limit": limit})
         return [info_from_wire(job) for job in reply.get("jobs", [])]
 
@@ -242,6 +248,8 @@ class DaemonClient:
 
     def retry(self, job_id: str) -> str | None:
         """Queue an ended job again (training from its last checkpoint); the new id."""
+        from genai_tui.daemon.wire_info import info_from_wire
+
         reply = self._request({"op": "retry", "id": job_id})
         info = info_from_wire(reply["job"])
         self._open.append(info.id)
