@@ -1,6 +1,6 @@
 """How crisp the demo model's shapes are, from pixels (issue 11, finding 16).
 
-    python bench/demo_shapes.py [--count 24] [--shape square] [--background white]
+    python bench/demo_shapes.py [--count 24] [--shape square] [--background white] [--model DIR]
 
 For drawn world images, their VAE reconstruction (encode then decode) and generated images of
 the same prompts (DPM++ 2M Karras, 25 steps, guidance 7.5): the mean share of the bounding box
@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=24)
     parser.add_argument("--shape", default="square")
     parser.add_argument("--background", default="white")
+    parser.add_argument("--model", type=Path, default=ROOT / "assets" / "demo-model",
+                        help="a demo model folder (default: the shipped one)")  # fmt: skip
     args = parser.parse_args()
 
     import torch
@@ -36,7 +38,7 @@ def main() -> None:
     from genai_tui.demo import world
     from genai_tui.demo.pixels import cleanness
 
-    pipe = StableDiffusionPipeline.from_pretrained(str(ROOT / "assets" / "demo-model"))
+    pipe = StableDiffusionPipeline.from_pretrained(str(args.model))
     pipe.set_progress_bar_config(disable=True)
     rng = random.Random(3)
     drawn = [

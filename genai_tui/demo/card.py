@@ -62,6 +62,17 @@ def _decoder_row(decoder: dict[str, Any] | None) -> str:
     )
 
 
+def _sharpen_row(sharpen: dict[str, Any] | None) -> str:
+    if not sharpen:
+        return ""
+    return (
+        f"| vae decoder sharpening | {sharpen['steps']} x {sharpen['batch']} | "
+        f"{_minutes(sharpen['seconds'])} | encoder frozen; half of each batch the UNet's own "
+        f"latents ({sharpen['pairs']} of {sharpen['pool']} generated) against the prompt's "
+        "shape drawn where the decoder put it, half the stage above's task: square corners |\n"
+    )
+
+
 def _notes(notes: list[str]) -> str:
     return "".join(f"\n{note}\n" for note in notes)
 
@@ -129,7 +140,7 @@ torch's thread pool slowed down roughly 9x, so the recorded run used one.)
 | clip | {clip["steps"]} x {clip["batch"]} | {_minutes(clip["seconds"])} | contrastive with soft targets over same-meaning captions; half the images lightly blurred/noised, a third as the VAE renders them |
 | vae | {vae["steps"]} x {vae["batch"]} | {_minutes(vae["seconds"])} | L1 + edge L1 + MSE + 1e-6 KL; reconstruction L1 {vae["l1"]:.4f} |
 | unet + text encoder | {unet["steps"]} x {unet["batch"]} | {_minutes(unet["seconds"])} | AdamW 1.2e-3, warm-up + cosine, Min-SNR-5 weights, EMA weights saved, 10 % empty captions (for classifier-free guidance), latents precomputed |
-{_decoder_row(facts.get("decoder"))}
+{_decoder_row(facts.get("decoder"))}{_sharpen_row(facts.get("sharpen"))}
 Whole recipe, wall time: {_minutes(facts["total_seconds"])}.
 {_notes(facts.get("notes", []))}
 ## Quality

@@ -9,8 +9,8 @@ the UNet, the LoRA sample set and the latent colour map stay valid as they are.
     python -m genai_tui.demo.decoder_tune [--steps 1000] [--out assets/demo-model]
 
 On the shipped model (bench/demo_shapes.py, 24 squares on white): stray pixels 0.54 % -> 0.07 %,
-background cast 10.3 -> 2.5; the squares' corners are the UNet's and stay as round (bounding-box
-fill 0.89 before and after).
+background cast 10.3 -> 2.5; the squares' corners stay as round (bounding-box fill 0.89 before and
+after; decoder_sharpen.py squares them).
 """
 
 from __future__ import annotations

@@ -71,6 +71,18 @@ def save_pipeline(out: Path, vae: Any, unet: Any, text_encoder: Any, tokenizer: 
     write_tokenizer_files(world.vocabulary(), out / "tokenizer")
 
 
+def save_vae(vae: Any, folder: Path) -> None:
+    """Write a VAE alone into `folder` as save_pipeline writes it: float16, no local path."""
+    import json
+
+    vae.save_pretrained(folder, safe_serialization=True)
+    _to_float16(folder / "diffusion_pytorch_model.safetensors")
+    config = folder / "config.json"
+    values = json.loads(config.read_text())
+    values.pop("_name_or_path", None)  # where this machine loaded it from: nobody else's path
+    config.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+
 def folder_size(folder: Path) -> int:
     """Total bytes of all files under `folder`."""
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())

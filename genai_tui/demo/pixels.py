@@ -9,6 +9,7 @@ colours are they. It cannot tell shapes apart; the CLIP judge does that.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -79,12 +80,26 @@ class ShapeCleanness:
     """Largest spread between the background's channels (a clean white: under 10)."""
 
 
-def cleanness(image: Image.Image) -> ShapeCleanness:
-    """Fill of the bounding box, stray pixels and the background's colour cast."""
+def _split(image: Image.Image) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[Any]]:
+    """(pixels, the background colour (the border's median), each pixel's distance from it)."""
     pixels = np.asarray(image.convert("RGB"), dtype=np.float32)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     background = np.median(border, axis=0)
-    from_background = np.linalg.norm(pixels - background, axis=2)
+    return pixels, background, np.linalg.norm(pixels - background, axis=2)
+
+
+def shape_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of the pixels far from the background; None: no shape."""
+    _pixels, _background, from_background = _split(image)
+    rows, columns = np.nonzero(from_background > FAR)
+    if not rows.size:
+        return None
+    return int(columns.min()), int(rows.min()), int(columns.max()) + 1, int(rows.max()) + 1
+
+
+def cleanness(image: Image.Image) -> ShapeCleanness:
+    """Fill of the bounding box, stray pixels and the background's colour cast."""
+    pixels, background, from_background = _split(image)
     shape = from_background > FAR
     if not shape.any():
         return ShapeCleanness(0.0, 0.0, float(background.max() - background.min()))

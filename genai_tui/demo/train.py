@@ -3,7 +3,8 @@
 Writes DIR/demo-model/ (the diffusers pipeline, clip/, latent_rgb.json, training.json, README.md)
 and DIR/sample-images/ (the LoRA sample set). Seeds are fixed (each stage seeds itself); the
 stages run in order: VAE, CLIP (also on the VAE's renderings), UNet with its text encoder (on
-latents of the frozen VAE), then export.
+latents of the frozen VAE), the decoder's fine-tune, export, then the decoder's sharpening on
+the exported pipeline's own latents.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from genai_tui.demo import world
 from genai_tui.demo.card import write_card
 from genai_tui.demo.clip_train import make_tokenizer, train_clip
+from genai_tui.demo.decoder_sharpen import sharpen_saved
 from genai_tui.demo.decoder_tune import tune_decoder
 from genai_tui.demo.export import folder_size, save_pipeline, stored_precision
 from genai_tui.demo.progress import say
@@ -36,6 +38,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--decoder-steps", type=int, default=1000, help="VAE decoder fine-tuning steps, last"
     )
+    parser.add_argument(
+        "--sharpen-steps", type=int, default=600, help="decoder sharpening steps, after export"
+    )
+    parser.add_argument(
+        "--sharpen-pool", type=int, default=1920, help="latents the sharpening learns from"
+    )
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     parser.add_argument(
         "--quick", action="store_true", help="a few steps per stage, to check the recipe runs"
@@ -49,6 +57,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     if args.quick:
         args.clip_steps, args.vae_steps, args.unet_steps, args.decoder_steps = 20, 20, 20, 20
+        args.sharpen_steps, args.sharpen_pool = 20, 48
     model_dir = args.out / "demo-model"
     model_dir.mkdir(parents=True, exist_ok=True)
     say(f"[recipe] writing to {args.out} with {args.threads} threads")
@@ -62,6 +71,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # Last, on the latents the UNet learned (the encoder is frozen): a decoder for its output.
     decoder_facts = tune_decoder(vae, steps=args.decoder_steps)
     save_pipeline(model_dir, vae, unet, text_encoder, tokenizer)
+    # Then on the pipeline as it ships: the decoder learns to draw the UNet's own latents.
+    sharpen_facts = sharpen_saved(model_dir, steps=args.sharpen_steps, pool=args.sharpen_pool)
     write_sample_set(args.out / "sample-images")
     say("[recipe] sample images written")
     facts: dict[str, Any] = {
@@ -69,6 +80,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "vae": {**vae_facts, **rgb},
         "unet": unet_facts,
         "decoder": decoder_facts,
+        "sharpen": sharpen_facts,
         "scaling_factor": float(vae.config.scaling_factor),
         "vocab_size": len(tokenizer.get_vocab()),
         "threads": args.threads,
