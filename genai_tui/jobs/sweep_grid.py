@@ -31,6 +31,9 @@ LAYOUT_KEY = "genai-tui-grid"
 MAX_GRID_PIXELS = 64_000_000
 """Cells are shrunk in the grid beyond this (each image stays full size in images/)."""
 MIN_FONT = 12
+MIN_CELL = 128
+"""Smaller images (the demo model's 32 px) are drawn a whole number of times larger, pixels kept
+sharp: at their own size the labels wrapped into each other and the grid was a thumbnail."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ def write_grids(
     cell_w = max(record.width for record in records)
     cell_h = max(record.height for record in records)
     shrink = min(1.0, math.sqrt(MAX_GRID_PIXELS / (cell_w * cell_h * len(records))))
-    cell_w, cell_h = max(1, int(cell_w * shrink)), max(1, int(cell_h * shrink))
+    grow = max(1, MIN_CELL // max(cell_w, cell_h))
+    cell_w, cell_h = max(1, int(cell_w * shrink * grow)), max(1, int(cell_h * shrink * grow))
     size = max(MIN_FONT, (cell_w + cell_h) // 25)  # A1111's size for its grid labels
     font = _font(size)
     axes = list(plan.axes)
@@ -223,11 +227,15 @@ def _draw_lines(draw: Any, lines: list[str], font: Any, left: int, top: int, wid
 def _paste(
     grid: Image.Image, path: Path, left: int, top: int, x: int, y: int, w: int, h: int
 ) -> None:
-    """The cell image at column x, row y, centred in its place and shrunk to fit if needed."""
+    """The cell image at column x, row y, centred in its place: shrunk to fit if needed, or
+    grown a whole number of times (pixels kept) where it is far smaller."""
     with Image.open(path) as image:
         picture = image.convert("RGB")
     if picture.width > w or picture.height > h:
         picture.thumbnail((w, h))
+    elif (times := min(w // picture.width, h // picture.height)) > 1:
+        size = (picture.width * times, picture.height * times)
+        picture = picture.resize(size, Image.Resampling.NEAREST)
     grid.paste(
         picture, (left + x * w + (w - picture.width) // 2, top + y * h + (h - picture.height) // 2)
     )

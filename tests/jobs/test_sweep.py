@@ -71,10 +71,11 @@ def test_a_2x2_sweep_saves_4_cells_and_a_labelled_grid(
     left, top = layout["origin"]
     assert left > 0 and top > 0  # room for the row and column labels
     with Image.open(grid_path) as grid:
-        assert grid.size == (left + 2 * 32, top + 2 * 32)
+        # 32-px cells are drawn 4 times larger (each pixel a 4x4 block): labels fit over them.
+        assert grid.size == (left + 2 * 128, top + 2 * 128)
         labels = np.asarray(grid.convert("L"))[:top, left:]
         assert labels.min() < 128  # something is written above the columns
-        corner = np.asarray(grid.convert("RGB"))[top : top + 32, left : left + 32]
+        corner = np.asarray(grid.convert("RGB"))[top : top + 128 : 4, left : left + 128 : 4]
     assert np.array_equal(corner.astype(np.int16), pixels(store.path / records[0].file))
     text = read_parameters(grid_path)
     assert text is not None and "X Type: CFG scale" in text and 'Y Values: "1,2"' in text
