@@ -269,6 +269,8 @@ async def test_what_another_process_adds_to_the_session_shows_up(
         gallery = app.query_one(Gallery)
         await wait_for(pilot, lambda: [r.file for r in gallery.records] == [added.file], 10)
         await wait_for(pilot, lambda: "stars" in app.query_one(LoraPanel).shown, 10)
+        log = "\n".join(line.text for line in app.query_one(LogPanel).lines)
+        assert "the session changed on disk (another process)" in log
         await pilot.press(*"typed here")
         await pilot.press("ctrl+q")
     saved = SessionStore.open(tmp_path / "sessions", "test", create=False).session

@@ -50,6 +50,9 @@ async def test_compare_checkpoints_then_export_the_chosen_one(
 
         # The grid opened over the screen, its best cell chosen: e keeps that checkpoint.
         await wait_for(pilot, lambda: isinstance(app.screen, GridScreen), 30)
+        await pilot.pause(0.3)
+        # Not told to find a grid that is open in front of them.
+        assert not any("is ready: g on" in n.message for n in app._notifications)
         store = app.workspace.store
         assert store is not None
         await pilot.press("e")  # the grid closes, back on the training screen

@@ -7,6 +7,7 @@ touches a model, and everything the user makes or types is saved as it lands.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -258,7 +259,9 @@ class MainScreen(ShowsEvents):
             session = store.session
             self._gallery().set_records(session.images, store.path)
             self._loras().refresh_loras(session_loras(store))
-            self.log_line("the session changed on disk (another genai-tui process): shown again")
+            # The daemon writes what this screen's jobs make: said only for other writers.
+            if time.monotonic() - self.event_at > 2 * WATCH_SECONDS:
+                self.log_line("the session changed on disk (another process): shown again")
 
     def type_ahead(self, text: str, *, first: bool = False) -> None:
         """Keys the user typed before the app could take them go into the prompt (`first`:

@@ -43,6 +43,8 @@ class ShowsEvents(Screen[None]):
     workspace: Workspace
     sweeps: MainSweeps
     _step_shown_at = 0.0
+    event_at = -1e9
+    """When the last event of a job that writes this session came (monotonic seconds)."""
 
     # -- the widgets mounted after the first frame (imported then: a quicker first frame) ----
 
@@ -99,6 +101,9 @@ class ShowsEvents(Screen[None]):
             TrainStep,
         )
 
+        info = self.workspace.jobs.info(event.job_id)
+        if info is None or info.session is not None:  # loading a model writes no session
+            self.event_at = time.monotonic()
         # Too frequent for the log: the header and the preview show them as progress.
         shown_elsewhere = (ModelLoading, Progress, TrainStep)
         header = self.query_one(StatusHeader)

@@ -102,7 +102,14 @@ class MainSweeps:
         if screen.app.screen is screen:
             self._open(event.layout, None)
         else:
-            screen.notify(f"the grid of sweep {event.sweep} is ready: g on one of its images")
+            # The training screen opens its comparisons' grids itself, after this event.
+            screen.app.call_after_refresh(self._say_ready, event.sweep)
+
+    def _say_ready(self, sweep: str) -> None:
+        from genai_tui.ui.screens.grid_viewer import GridScreen
+
+        if not isinstance(self._screen.app.screen, GridScreen):
+            self._screen.notify(f"the grid of sweep {sweep} is ready: g on one of its images")
 
     def ended(self, job_id: str) -> None:
         self._started.pop(job_id, None)
