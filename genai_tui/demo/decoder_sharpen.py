@@ -20,7 +20,6 @@ fill of generated squares: on white 0.890 -> 0.959, on black 0.891 -> 0.938, on 
 from __future__ import annotations
 
 import argparse
-import math
 import random
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from genai_tui.demo import world
-from genai_tui.demo.decoder_tune import LATENT_NOISE
+from genai_tui.demo.decoder_tune import LATENT_NOISE, DecoderTraining, latent_spread
 from genai_tui.demo.pixels import follows, shape_box
 from genai_tui.demo.progress import StageProgress
 from genai_tui.demo.vae_train import reconstruction_loss
@@ -121,20 +120,10 @@ def sharpen_decoder(
     own, targets = ideal_targets(vae, latents, facts)
     drawn = world.samples(seed, 8192, world.ALL_SHAPES)
     pixels = torch.from_numpy(world.to_array([s.image for s in drawn]))
-    for param in vae.parameters():
-        param.requires_grad_(False)
-    trained = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters()]
-    for param in trained:
-        param.requires_grad_(True)
-    optimizer = torch.optim.AdamW(trained, lr=lr, weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps))
-    )
-    with torch.no_grad():
-        spread = float(vae.encode(pixels[:512]).latent_dist.mean.std())
+    spread = latent_spread(vae, pixels)
+    training = DecoderTraining(vae, steps=steps, lr=lr)
     half = batch // 2 if len(own) else 0  # none kept (an untrained --quick model): drawn only
     progress = StageProgress("sharpen", steps, every=50)
-    vae.train()
     for step in range(1, steps + 1):
         mine = torch.randint(0, max(1, len(own)), (half,), generator=gen)
         theirs = torch.randint(0, len(pixels), (batch - half,), generator=gen)
@@ -143,17 +132,10 @@ def sharpen_decoder(
         encoded = encoded + torch.randn(encoded.shape, generator=gen) * LATENT_NOISE * spread
         recon = vae.decode(torch.cat([own[mine], encoded]) if half else encoded).sample
         wanted = torch.cat([targets[mine], pixels[theirs]]) if half else pixels[theirs]
-        loss: Any = reconstruction_loss(recon, wanted)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trained, 1.0)
-        optimizer.step()
-        schedule.step()
-        progress.step(step, loss.item())
+        training.step(reconstruction_loss(recon, wanted))
+        progress.step(step, training.last_loss)
     seconds = progress.done()
-    vae.eval()
-    for param in vae.parameters():
-        param.requires_grad_(False)
+    training.done()
     return {"steps": steps, "batch": batch, "seconds": seconds, "pool": pool, "pairs": len(own)}
 
 

@@ -38,37 +38,61 @@ def tune_decoder(
     gen = torch.Generator().manual_seed(seed)
     data = world.samples(seed, pool, world.ALL_SHAPES)
     pixels = torch.from_numpy(world.to_array([s.image for s in data]))
-    for param in vae.parameters():
-        param.requires_grad_(False)
-    trained = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters()]
-    for param in trained:
-        param.requires_grad_(True)
-    optimizer = torch.optim.AdamW(trained, lr=lr, weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps))
-    )
-    with torch.no_grad():
-        spread = float(vae.encode(pixels[:512]).latent_dist.mean.std())
+    spread = latent_spread(vae, pixels)
+    training = DecoderTraining(vae, steps=steps, lr=lr)
     progress = StageProgress("decoder", steps, every=50)
-    vae.train()
     for step in range(1, steps + 1):
         x = pixels[torch.randint(0, pool, (batch,), generator=gen)]
         with torch.no_grad():
             latents = vae.encode(x).latent_dist.mean
         noise = torch.randn(latents.shape, generator=gen) * LATENT_NOISE * spread
         recon = vae.decode(latents + noise).sample
-        loss: Any = reconstruction_loss(recon, x)  # torch types backward() loosely
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trained, 1.0)
-        optimizer.step()
-        schedule.step()
-        progress.step(step, loss.item())
+        training.step(reconstruction_loss(recon, x))
+        progress.step(step, training.last_loss)
     seconds = progress.done()
-    vae.eval()
-    for param in vae.parameters():
-        param.requires_grad_(False)
+    training.done()
     return {"steps": steps, "batch": batch, "seconds": seconds, "latent_noise": LATENT_NOISE}
+
+
+def latent_spread(vae: Any, pixels: torch.Tensor) -> float:
+    """The spread of the encoder's latents of world images (what LATENT_NOISE is a share of)."""
+    with torch.no_grad():
+        return float(vae.encode(pixels[:512]).latent_dist.mean.std())
+
+
+class DecoderTraining:
+    """A VAE's decoder (and post_quant_conv) trained alone, everything else frozen: AdamW, the
+    learning rate on a cosine down to 5 %, gradients clipped at 1. `done()` freezes it again."""
+
+    def __init__(self, vae: Any, *, steps: int, lr: float) -> None:
+        self._vae = vae
+        for param in vae.parameters():
+            param.requires_grad_(False)
+        self._trained = [*vae.decoder.parameters(), *vae.post_quant_conv.parameters()]
+        for param in self._trained:
+            param.requires_grad_(True)
+        self._optimizer = torch.optim.AdamW(self._trained, lr=lr, weight_decay=0.0)
+        self._schedule = torch.optim.lr_scheduler.LambdaLR(
+            self._optimizer,
+            lambda step: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)),
+        )
+        self.last_loss = 0.0
+        vae.train()
+
+    def step(self, loss: Any) -> None:  # torch types backward() loosely
+        """One optimizer step on `loss`."""
+        self._optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self._trained, 1.0)
+        self._optimizer.step()
+        self._schedule.step()
+        self.last_loss = float(loss.item())
+
+    def done(self) -> None:
+        """Back to inference: eval mode, nothing trainable."""
+        self._vae.eval()
+        for param in self._vae.parameters():
+            param.requires_grad_(False)
 
 
 def main(argv: list[str] | None = None) -> None:
