@@ -14,7 +14,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -112,6 +112,11 @@ class GenaiApp(App[None]):
         if self._exit_requested is not None:  # a signal came before the loop ran
             self._schedule_leave()
         self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.workspace.pace.key_pressed()  # a typist comes before a job's progress
+        await super().on_event(event)
 
     def on_main_screen_ready(self) -> None:
         """The main screen is mounted: draw it first, then open the session (the session

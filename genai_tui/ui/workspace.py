@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from genai_tui.engine.params import LoadOptions
 from genai_tui.engine.preview_modes import PreviewMode
+from genai_tui.ui.pacing import ProgressPace
 
 if TYPE_CHECKING:
     from genai_tui.daemon.api import JobsClient
@@ -45,6 +46,8 @@ class Workspace:
         self.store: SessionStore | None = None
         self.model_ref: str | None = options.model
         """The model generations use: the one asked for, else the session's, else the loaded."""
+        self.pace = ProgressPace()
+        """When a job's progress is drawn: the app tells it of every key."""
 
     def open(self, name: str) -> SessionStore:
         """Open (or create) session `name` and make it the one every screen works on."""

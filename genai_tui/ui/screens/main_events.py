@@ -15,6 +15,8 @@ from genai_tui.engine.preview_modes import preview_label
 from genai_tui.ui.widgets.status_header import Activity, Status, StatusHeader
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from genai_tui.jobs.events import (
         Event,
         ImagesScored,
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
         JobFailed,
         LoraReady,
         ModelLoaded,
+        Progress,
     )
     from genai_tui.ui.screens.main_sweeps import MainSweeps
     from genai_tui.ui.widgets.gallery import Gallery
@@ -32,17 +35,13 @@ if TYPE_CHECKING:
     from genai_tui.ui.workspace import Workspace
 
 
-STEP_INTERVAL = 0.1
-"""Seconds between steps shown in the header and the bar (a frame, and the last step, always).
-A repaint a step made every key wait while the demo model ran 30 steps a second."""
-
-
 class ShowsEvents(Screen[None]):
     """The main screen's half that reads: events in, widgets updated."""
 
     workspace: Workspace
     sweeps: MainSweeps
-    _step_shown_at = 0.0
+    _frames: tuple[Image.Image, ...] = ()
+    """The newest preview frame not drawn yet (progress waits while the user types)."""
     event_at = -1e9
     """When the last event of a job that writes this session came (monotonic seconds)."""
 
@@ -112,6 +111,7 @@ class ShowsEvents(Screen[None]):
             self.log_line(line, event.level)
         if isinstance(event, JobStarted):
             header.status = Status(Activity.WORKING)
+            self._frames = ()
             preview.reset_progress()
         elif isinstance(event, ModelLoading):
             header.status = Status(Activity.LOADING, event.sentence())
@@ -121,16 +121,7 @@ class ShowsEvents(Screen[None]):
         elif isinstance(event, TrainStep):
             header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
         elif isinstance(event, Progress):
-            now = time.monotonic()
-            due = now - self._step_shown_at >= STEP_INTERVAL
-            if not (event.previews or event.step == event.total or due):
-                return
-            self._step_shown_at = now
-            step = self.sweeps.progress(event.job_id, f"step {event.step}/{event.total}")
-            header.status = Status(Activity.WORKING, step)
-            label = preview_label(event.preview_mode, event.preview_note)
-            shown = label if event.preview_mode else ""
-            preview.show_step(event.step, event.total, event.rate, event.previews, shown)
+            self._show_progress(event)
         elif isinstance(event, ImageReady):
             self._gallery().add(event.record)
             try:
@@ -158,6 +149,22 @@ class ShowsEvents(Screen[None]):
                 header.status = Status(Activity.IDLE)
         elif isinstance(event, JobCancelled | JobFailed):
             self._ended(event)
+
+    def _show_progress(self, event: Progress) -> None:
+        """A step: the bar, the step line and the newest frame, when ui/pacing says they are due."""
+        if event.previews:
+            self._frames = event.previews
+        pace = self.workspace.pace
+        last = event.step == event.total
+        if not pace.due(last=last):
+            return
+        if pace.header_due(last=last):
+            step = self.sweeps.progress(event.job_id, f"step {event.step}/{event.total}")
+            self.query_one(StatusHeader).status = Status(Activity.WORKING, step)
+        label = preview_label(event.preview_mode, event.preview_note)
+        shown = label if event.preview_mode else ""
+        frames, self._frames = self._frames, ()
+        self._preview().show_step(event.step, event.total, event.rate, frames, shown)
 
     def _ended(self, event: JobCancelled | JobFailed) -> None:
         from genai_tui.jobs.events import JobCancelled

@@ -72,7 +72,11 @@ class PreviewPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Picture(self._drawing, id="preview-image")
         with Center():
-            yield ProgressBar(total=100, show_eta=False, id="preview-progress")
+            # No percentage: the step count below says it, and where the pane is too narrow
+            # for it, its every change had Textual lay the whole screen out again.
+            yield ProgressBar(
+                total=100, show_eta=False, show_percentage=False, id="preview-progress"
+            )
         yield Label("idle", id="preview-status")
 
     def show_step(
@@ -86,7 +90,8 @@ class PreviewPane(Vertical):
         """A step finished: move the bar and, at most every PREVIEW_INTERVAL, redraw.
 
         `label` says how the previews are made ("preview: VAE decode (auto)")."""
-        if label:
+        if label and label != self.border_subtitle:
+            # Setting it, even to the same text, repaints the whole pane, picture and all.
             self.border_subtitle = label
         bar = self.query_one(ProgressBar)
         bar.display = True

@@ -1,0 +1,63 @@
+"""How often a running job's progress is drawn, and why a key typed comes first.
+
+Each drawing of the progress (the bar, the step line, a preview frame) holds the app's one
+event-loop thread for a few milliseconds, and a key that arrives meanwhile waits for it: while a
+generation ran, that was the longest wait a typist had (bench/daemon_bench.py keys). So progress
+is drawn at most every STEP_INTERVAL, and while keys come it waits for a pause in the typing,
+drawn at least every TYPING_MAX_WAIT so the preview still moves. The last step is always drawn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+STEP_INTERVAL = 0.1
+"""Seconds between steps drawn while nobody types (a repaint a step made every key wait while
+the demo model ran 30 steps a second)."""
+
+HEADER_INTERVAL = 1.0
+"""Seconds between steps shown in the header (the preview pane shows each as it comes): a
+repaint of the top line and of the pane at once is one paint of the screen between them."""
+
+TYPING_PAUSE = 0.3
+"""Seconds without a key after which progress is drawn at STEP_INTERVAL again."""
+
+TYPING_MAX_WAIT = 1.0
+"""Seconds progress may go undrawn while keys keep coming."""
+
+
+class ProgressPace:
+    """Says when progress is due to be drawn; told of every key pressed."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._typed_at = -1e9
+        self._drawn_at = -1e9
+        self._header_at = -1e9
+
+    def key_pressed(self) -> None:
+        """A key reached the app: hold progress back until the typing pauses."""
+        self._typed_at = self._clock()
+
+    @property
+    def typing(self) -> bool:
+        """Whether a key came within TYPING_PAUSE."""
+        return self._clock() - self._typed_at < TYPING_PAUSE
+
+    def due(self, *, last: bool = False) -> bool:
+        """Whether to draw this progress now (then counted drawn); `last`: the job's last step."""
+        now = self._clock()
+        wait = TYPING_MAX_WAIT if self.typing else STEP_INTERVAL
+        if not last and now - self._drawn_at < wait:
+            return False
+        self._drawn_at = now
+        return True
+
+    def header_due(self, *, last: bool = False) -> bool:
+        """Whether the header's step is due as well (asked only when `due` said yes)."""
+        now = self._clock()
+        if not last and now - self._header_at < HEADER_INTERVAL:
+            return False
+        self._header_at = now
+        return True

@@ -1,0 +1,146 @@
+"""A key typed comes before a job's progress: while keys come, the preview waits for a pause in
+the typing (at most TYPING_MAX_WAIT), then shows the newest step and frame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from PIL import Image
+from textual.widgets import Label
+
+from genai_tui.jobs.events import Progress
+from genai_tui.ui.app import GenaiApp
+from genai_tui.ui.pacing import STEP_INTERVAL, TYPING_MAX_WAIT, TYPING_PAUSE, ProgressPace
+from genai_tui.ui.widgets.picture import Picture
+from genai_tui.ui.widgets.preview import PreviewPane
+from genai_tui.ui.widgets.prompt_editor import PromptEditor
+from tests.ui.conftest import wait_ready
+
+AppFactory = Callable[..., GenaiApp]
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_is_drawn_every_step_interval_and_at_most_once_a_wait_while_typing() -> None:
+    clock = Clock()
+    pace = ProgressPace(clock)
+    drawn = []
+    for tick in range(200):  # 2 s of steps every 10 ms, a key every 50 ms in the second half
+        clock.now = 100.0 + tick * 0.01
+        if tick >= 100 and tick % 5 == 0:
+            pace.key_pressed()
+        if pace.due():
+            drawn.append(round(clock.now - 100.0, 2))
+    quiet = [t for t in drawn if t < 1.0]
+    typing = [t for t in drawn if t >= 1.0]
+    assert len(quiet) == 1.0 / STEP_INTERVAL
+    assert len(typing) <= 1 / TYPING_MAX_WAIT + 1
+    clock.now += TYPING_PAUSE  # the typing paused: drawn again at once
+    assert pace.due()
+    assert pace.due(last=True)  # the last step never waits
+
+
+def status(app: GenaiApp) -> str:
+    return str(app.query_one("#preview-status", Label).render())
+
+
+async def test_while_keys_come_the_preview_waits_then_shows_the_newest_step_and_frame(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(images="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        clock = Clock()
+        app.workspace.pace = ProgressPace(clock)
+        screen = app.main_screen
+        red, blue = Image.new("RGB", (32, 32), "red"), Image.new("RGB", (32, 32), "blue")
+
+        def step(n: int, *frames: Image.Image) -> None:
+            screen.show_event(Progress("j", n, 100, n / 10, frames, "vae"))
+
+        step(1, red)
+        await pilot.pause()
+        assert "step 1/100" in status(app)
+        for n, key in zip(range(2, 9), "a red s", strict=True):
+            clock.now += 0.1
+            await pilot.press(key if key != " " else "space")
+            step(n, *([blue] if n == 4 else []))
+            await pilot.pause()
+            assert "step 1/100" in status(app)  # held back while the user types
+        assert app.query_one("#prompt", PromptEditor).text.endswith("a red s")
+        clock.now = 100.0 + TYPING_MAX_WAIT  # keys still come, but progress waited long enough
+        await pilot.press("q")
+        step(9)
+        await pilot.pause()
+        assert "step 9/100" in status(app)
+        shown = app.query_one("#preview-image", Picture).image
+        assert shown is not None and shown.getpixel((shown.width // 2, shown.height // 2)) == (
+            0,
+            0,
+            255,
+        )  # the frame that came while the user typed
+        step(10)  # too soon after the last drawing
+        await pilot.pause()
+        assert "step 9/100" in status(app)
+        clock.now += TYPING_PAUSE + 0.01  # the typing paused: each STEP_INTERVAL again
+        step(11)
+        await pilot.pause()
+        assert "step 11/100" in status(app)
+        step(100)  # the last step, however soon
+        await pilot.pause()
+        assert "step 100/100" in status(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (140, 42)])  # the pane is narrowest at 140x42
+async def test_a_step_repaints_the_bar_the_step_line_and_the_frame_and_arranges_nothing(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """Per step the whole preview pane was repainted (its subtitle set again) and, where the pane
+    was too narrow for the bar's percentage, Textual arranged the whole screen again: the waits
+    a typist had while generating (bench/daemon_bench.py keys)."""
+    from textual._compositor import Compositor
+    from textual.screen import Screen
+
+    app = make_app(images="halfcell")
+    async with app.run_test(size=size) as pilot:
+        await wait_ready(pilot)
+        clock = Clock()
+        app.workspace.pace = ProgressPace(clock)
+        screen = app.main_screen
+        frame = Image.new("RGB", (32, 32), "red")
+        screen.show_event(Progress("j", 1, 100, 0.1, (frame,), "vae"))  # shows the bar: laid out
+        await pilot.pause(0.5)
+        arranged: list[int] = []
+        painted: list[int] = []
+        arrange, paint = Compositor._arrange_root, Screen._compositor_refresh
+
+        def counted_arrange(*args: object, visible_only: bool = True) -> object:
+            if not visible_only:  # the map of every widget, rebuilt after an unseen one changed
+                arranged.append(1)
+            return arrange(*args, visible_only=visible_only)  # type: ignore[arg-type]
+
+        def counted_paint(self: Screen[None]) -> None:
+            painted.extend(region.area for region in self._compositor._dirty_regions)
+            paint(self)
+
+        monkeypatch.setattr(Compositor, "_arrange_root", counted_arrange)
+        monkeypatch.setattr(Screen, "_compositor_refresh", counted_paint)
+        picture = app.query_one("#preview-image", Picture).query_one(".picture-view").region
+        for step in range(2, 12):
+            clock.now += STEP_INTERVAL + 0.01
+            frames = (Image.new("RGB", (32, 32), (step * 20, 0, 0)),) if step % 2 else ()
+            screen.show_event(Progress("j", step, 100, step / 10, frames, "vae"))
+            await pilot.pause()
+        assert "step 11/100" in status(app)
+        assert arranged == []
+        line = app.query_one(PreviewPane).content_region.width
+        assert sum(painted) <= 10 * (2 * line) + 5 * picture.area
