@@ -16,10 +16,6 @@ STEP_INTERVAL = 0.1
 """Seconds between steps drawn while nobody types (a repaint a step made every key wait while
 the demo model ran 30 steps a second)."""
 
-HEADER_INTERVAL = 1.0
-"""Seconds between steps shown in the header (the preview pane shows each as it comes): a
-repaint of the top line and of the pane at once is one paint of the screen between them."""
-
 TYPING_PAUSE = 0.3
 """Seconds without a key after which progress is drawn at STEP_INTERVAL again."""
 
@@ -34,7 +30,6 @@ class ProgressPace:
         self._clock = clock
         self._typed_at = -1e9
         self._drawn_at = -1e9
-        self._header_at = -1e9
 
     def key_pressed(self) -> None:
         """A key reached the app: hold progress back until the typing pauses."""
@@ -52,12 +47,4 @@ class ProgressPace:
         if not last and now - self._drawn_at < wait:
             return False
         self._drawn_at = now
-        return True
-
-    def header_due(self, *, last: bool = False) -> bool:
-        """Whether the header's step is due as well (asked only when `due` said yes)."""
-        now = self._clock()
-        if not last and now - self._header_at < HEADER_INTERVAL:
-            return False
-        self._header_at = now
         return True

@@ -15,6 +15,7 @@ from genai_tui.ui.pacing import STEP_INTERVAL, TYPING_MAX_WAIT, TYPING_PAUSE, Pr
 from genai_tui.ui.widgets.picture import Picture
 from genai_tui.ui.widgets.preview import PreviewPane
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
+from genai_tui.ui.widgets.status_header import StatusHeader
 from tests.ui.conftest import wait_ready
 
 AppFactory = Callable[..., GenaiApp]
@@ -98,6 +99,8 @@ async def test_while_keys_come_the_preview_waits_then_shows_the_newest_step_and_
         step(100)  # the last step, however soon
         await pilot.pause()
         assert "step 100/100" in status(app)
+        header = str(app.query_one(StatusHeader).status)
+        assert "step" not in header  # the step is said once, in the pane, not also a second late
 
 
 @pytest.mark.parametrize("size", [(80, 24), (140, 42)])  # the pane is narrowest at 140x42

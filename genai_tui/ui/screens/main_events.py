@@ -158,9 +158,11 @@ class ShowsEvents(Screen[None]):
         last = event.step == event.total
         if not pace.due(last=last):
             return
-        if pace.header_due(last=last):
-            step = self.sweeps.progress(event.job_id, f"step {event.step}/{event.total}")
-            self.query_one(StatusHeader).status = Status(Activity.WORKING, step)
+        # The header says what runs ("cell 4 of 9"), the pane the step: a step in the top line
+        # too repainted the screen between them, and said it twice.
+        self.query_one(StatusHeader).status = Status(
+            Activity.WORKING, self.sweeps.cell(event.job_id)
+        )
         label = preview_label(event.preview_mode, event.preview_note)
         shown = label if event.preview_mode else ""
         frames, self._frames = self._frames, ()

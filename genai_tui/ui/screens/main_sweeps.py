@@ -87,12 +87,12 @@ class MainSweeps:
         self._started[event.job_id] = (event.index, event.total)
         return f"cell {event.index} of {event.total}"
 
-    def progress(self, job_id: str, step: str) -> str:
-        """The header during a step: "cell 4 of 9 · step 3/6" for a sweep, else the step."""
+    def cell(self, job_id: str) -> str:
+        """The header during a step: "cell 4 of 9" for a sweep started here, else ""."""
         if job_id not in self._started:
-            return step
+            return ""
         made, total = self._started[job_id]
-        return f"cell {min(made + 1, total)} of {total} · {step}"
+        return f"cell {min(made + 1, total)} of {total}"
 
     def grid_ready(self, event: GridReady) -> None:
         """Open the grid of a sweep started here, if the user is on the main screen."""
