@@ -125,7 +125,6 @@ async def test_preview_frames_repaint_the_picture_without_laying_out_the_screen(
         monkeypatch.setattr(Screen, "_refresh_layout", counted)
         picture = app.query_one("#preview-image", Picture)
         for step, colour in enumerate(("blue", "green", "yellow"), start=2):
-            pane._last_draw = 0.0  # each a frame due to be drawn
             pane.show_step(step, 9, 3.0, (Image.new("RGB", (32, 32), colour),), "preview: VAE")
             await pilot.pause()
         assert layouts == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from PIL import Image
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
@@ -11,10 +9,6 @@ from textual.widgets import Label, ProgressBar
 
 from genai_tui.ui.images import ImageDrawing, show_picture
 from genai_tui.ui.widgets.picture import Picture
-
-PREVIEW_INTERVAL = 0.15
-"""Seconds between preview redraws: each one resends pixels, which is dear over SSH."""
-
 
 PREVIEW_PIXELS = 256
 """Longest side of a preview frame as sent to the terminal: about a pane's width in pixels;
@@ -63,7 +57,6 @@ class PreviewPane(Vertical):
     def __init__(self, drawing: ImageDrawing, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._drawing = drawing
-        self._last_draw = 0.0
         self.border_title = "Preview"
 
     def on_mount(self) -> None:
@@ -87,7 +80,8 @@ class PreviewPane(Vertical):
         previews: tuple[Image.Image, ...],
         label: str = "",
     ) -> None:
-        """A step finished: move the bar and, at most every PREVIEW_INTERVAL, redraw.
+        """A step finished: move the bar and draw the frames given. How often is ui/pacing's
+        to say (each frame resends pixels, which is dear over SSH).
 
         `label` says how the previews are made ("preview: VAE decode (auto)")."""
         if label and label != self.border_subtitle:
@@ -101,9 +95,7 @@ class PreviewPane(Vertical):
         # a typist tens of ms while generating; bench/daemon_bench.py keys).
         status = self.query_one("#preview-status", Label)
         status.update(f"denoising: step {step}/{total}{per}", layout=False)
-        now = time.monotonic()
-        if previews and (now - self._last_draw >= PREVIEW_INTERVAL or step == total):
-            self._last_draw = now
+        if previews:
             sheet = tile(list(previews), frame_side(previews))
             show_picture(self.query_one("#preview-image"), sheet)
 
