@@ -5,6 +5,8 @@ event-loop thread for a few milliseconds, and a key that arrives meanwhile waits
 generation ran, that was the longest wait a typist had (bench/daemon_bench.py keys). So progress
 is drawn at most every STEP_INTERVAL, and while keys come it waits for a pause in the typing,
 drawn at least every TYPING_MAX_WAIT so the preview still moves. The last step is always drawn.
+Each thing drawn (the preview, the header's training step, the loss plot) keeps its own time, so
+a generation and a training on two workers never take each other's turn.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class ProgressPace:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._typed_at = -1e9
-        self._drawn_at = -1e9
+        self._drawn_at: dict[str, float] = {}
 
     def key_pressed(self) -> None:
         """A key reached the app: hold progress back until the typing pauses."""
@@ -40,11 +42,11 @@ class ProgressPace:
         """Whether a key came within TYPING_PAUSE."""
         return self._clock() - self._typed_at < TYPING_PAUSE
 
-    def due(self, *, last: bool = False) -> bool:
-        """Whether to draw this progress now (then counted drawn); `last`: the job's last step."""
+    def due(self, what: str, *, last: bool = False) -> bool:
+        """Whether to draw `what` now (then counted drawn); `last`: the job's last step."""
         now = self._clock()
         wait = TYPING_MAX_WAIT if self.typing else STEP_INTERVAL
-        if not last and now - self._drawn_at < wait:
+        if not last and now - self._drawn_at.get(what, -1e9) < wait:
             return False
-        self._drawn_at = now
+        self._drawn_at[what] = now
         return True

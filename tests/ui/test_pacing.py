@@ -1,5 +1,6 @@
-"""A key typed comes before a job's progress: while keys come, the preview waits for a pause in
-the typing (at most TYPING_MAX_WAIT), then shows the newest step and frame."""
+"""A key typed comes before a job's progress: while keys come, the preview, a training's step
+line, loss curve and the header's training step wait for a pause in the typing (at most
+TYPING_MAX_WAIT), then show the newest."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from collections.abc import Callable
 
 import pytest
 from PIL import Image
-from textual.widgets import Label
+from textual.widgets import Input, Label
 
-from genai_tui.jobs.events import Progress
+from genai_tui.jobs.events import Progress, TrainingStarted, TrainStep
 from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.pacing import STEP_INTERVAL, TYPING_MAX_WAIT, TYPING_PAUSE, ProgressPace
+from genai_tui.ui.screens.training import TrainingScreen
+from genai_tui.ui.widgets.loss_plot import REDRAW_INTERVAL, LossPlot
 from genai_tui.ui.widgets.picture import Picture
 from genai_tui.ui.widgets.preview import PreviewPane
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
@@ -39,15 +42,62 @@ def test_progress_is_drawn_every_step_interval_and_at_most_once_a_wait_while_typ
         clock.now = 100.0 + tick * 0.01
         if tick >= 100 and tick % 5 == 0:
             pace.key_pressed()
-        if pace.due():
+        if pace.due("preview"):
             drawn.append(round(clock.now - 100.0, 2))
     quiet = [t for t in drawn if t < 1.0]
     typing = [t for t in drawn if t >= 1.0]
     assert len(quiet) == 1.0 / STEP_INTERVAL
     assert len(typing) <= 1 / TYPING_MAX_WAIT + 1
     clock.now += TYPING_PAUSE  # the typing paused: drawn again at once
-    assert pace.due()
-    assert pace.due(last=True)  # the last step never waits
+    assert pace.due("preview")
+    assert pace.due("preview", last=True)  # the last step never waits
+    assert pace.due("loss plot")  # each thing drawn keeps its own time
+
+
+async def test_while_keys_come_a_training_holds_its_step_line_curve_and_header(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(images="halfcell")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_ready(pilot)
+        clock = Clock()
+        app.workspace.pace = ProgressPace(clock)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        plot = screen.query_one(LossPlot)
+        header = app.main_screen.query_one(StatusHeader)
+        screen.show_event(TrainingStarted("t", "r", "lo", 1000, 10**5, 0, 100, 10, 64, "cpu"))
+
+        def step(n: int) -> None:
+            for shown_on in (screen, app.main_screen):  # the app gives every screen each event
+                shown_on.show_event(TrainStep("t", "r", n, 100, 1 / n, 1e-4, 2.0, 50.0))
+
+        def line() -> str:
+            return str(screen.query_one("#train-progress", Label).render())
+
+        step(1)
+        await pilot.pause(2 * REDRAW_INTERVAL)
+        assert "step 1/100" in line() and "training 1/100" in str(header.status)
+        redrawn: list[int] = []
+        refresh = plot.refresh
+        monkeypatch.setattr(plot, "refresh", lambda *a, **k: redrawn.append(1) or refresh(*a, **k))
+        for n, key in zip(range(2, 9), "runs-on", strict=True):
+            clock.now += 0.1
+            await pilot.press(key)
+            step(n)
+        await pilot.pause(2 * REDRAW_INTERVAL)  # the plot's timer came round, and found keys
+        assert "step 1/100" in line() and "training 1/100" in str(header.status)
+        assert redrawn == [] and plot.steps[-1] == 8  # kept, not drawn
+        assert screen.query_one("#data-folder", Input).value.endswith("runs-on")
+        clock.now += TYPING_PAUSE + 0.01  # the typing paused
+        step(9)
+        await pilot.pause(2 * REDRAW_INTERVAL)
+        assert redrawn and "step 9/100" in line() and "training 9/100" in str(header.status)
+        clock.now += 0.01
+        step(100)  # the last step, however soon
+        assert "step 100/100" in line() and "training 100/100" in str(header.status)
 
 
 def status(app: GenaiApp) -> str:

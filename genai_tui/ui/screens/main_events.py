@@ -119,7 +119,8 @@ class ShowsEvents(Screen[None]):
         elif isinstance(event, ModelLoaded):
             self._model_loaded(event)
         elif isinstance(event, TrainStep):
-            header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
+            if self.workspace.pace.due("training header", last=event.step == event.total):
+                header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
         elif isinstance(event, Progress):
             self._show_progress(event)
         elif isinstance(event, ImageReady):
@@ -156,7 +157,7 @@ class ShowsEvents(Screen[None]):
             self._frames = event.previews
         pace = self.workspace.pace
         last = event.step == event.total
-        if not pace.due(last=last):
+        if not pace.due("preview", last=last):
             return
         # The header says what runs ("cell 4 of 9"), the pane the step: a step in the top line
         # too repainted the screen between them, and said it twice.

@@ -149,7 +149,7 @@ class TrainingScreen(CheckpointComparing):
                     yield Button("Cancel  esc", id="train-cancel", variant="error")
                     yield Button("Back  ctrl+t", id="train-back")
                 yield Static(IDLE_EXPLANATION, id="train-explain")
-                yield LossPlot(id="loss-plot")
+                yield LossPlot(id="loss-plot", due=lambda: self.workspace.pace.due("loss plot"))
                 yield Label("idle", id="train-progress")
                 with Horizontal(id="train-samples-row"):
                     yield Picture(self._drawing, id="train-samples")
@@ -354,7 +354,8 @@ class TrainingScreen(CheckpointComparing):
         self.last_step = event.step
         self.query_one(LossPlot).add(event.step, event.loss)
         line = event.sentence()
-        self._progress(line)
+        if self.workspace.pace.due("training step", last=event.step == event.total):
+            self._progress(line)
         self._last_line = line
         if event.step % self._log_every == 0 or event.step == event.total:
             self.log_line(line)

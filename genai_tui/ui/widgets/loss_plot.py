@@ -1,12 +1,14 @@
 """The live loss curve of a training run, drawn in braille dots: raw loss dim, smoothed bright.
 
 Steps can arrive many times a second; adding a point only marks the plot dirty and a timer
-redraws it at most REDRAW_INTERVAL apart. Drawing bins the points into pixel columns first, so
+redraws it at most REDRAW_INTERVAL apart, when `due` says so (ui/pacing: later while the user
+types). Drawing bins the points into pixel columns first, so
 its cost follows the plot's width, not the length of the run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 
 from rich.text import Text
@@ -138,8 +140,9 @@ class LossPlot(Widget):
     LossPlot { height: 1fr; min-height: 6; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, due: Callable[[], bool] = lambda: True) -> None:
         super().__init__(id=id)
+        self._due = due
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.smoothed: list[float] = []
@@ -171,7 +174,7 @@ class LossPlot(Widget):
         self._dirty = True
 
     def _redraw_if_dirty(self) -> None:
-        if self._dirty:
+        if self._dirty and self._due():
             self._dirty = False
             self.refresh()
 
