@@ -87,6 +87,8 @@ class GenaiApp(App[None]):
         self._exit_code = QUIT
         self._exit_requested: float | None = None
         self._left = False
+        self._typed = False
+        """Whether the user has pressed a key in this app."""
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._leaving_context: contextvars.Context | None = None
         self.terminal = terminal or TerminalFacts()
@@ -116,6 +118,7 @@ class GenaiApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self.workspace.pace.key_pressed()  # a typist comes before a job's progress
+            self._typed = True
         await super().on_event(event)
 
     def on_main_screen_ready(self) -> None:
@@ -282,10 +285,13 @@ class GenaiApp(App[None]):
             event, TrainingStarted | TrainStep | LossCurve | CheckpointSaved
         )
         if training_event and not self.is_screen_installed(TRAINING_SCREEN):
-            # A training of this session runs (started before this app, by an earlier one
-            # whose terminal went): show it, its curve so far replayed by the daemon.
+            # A training of this session runs, started elsewhere: by an earlier genai-tui whose
+            # terminal went (its curve so far replayed by the daemon), or by `genai-tui train`.
             self.install_screen(TrainingScreen(self.workspace, self.drawing), TRAINING_SCREEN)
-            self.push_screen(TRAINING_SCREEN)
+            if self._typed:  # the user is at work here: their next keys must not go to its form
+                self.notify("a training of this session runs: ctrl+t shows it", timeout=8)
+            else:
+                self.push_screen(TRAINING_SCREEN)
         if self.is_screen_installed(TRAINING_SCREEN):
             training = self.get_screen(TRAINING_SCREEN)
             if isinstance(training, TrainingScreen):

@@ -246,3 +246,29 @@ async def test_the_lora_layers_choice_reaches_the_run(make_app: AppFactory) -> N
         screen.query_one("#knob-lora_layers", Select).value = "transformer"
         await pilot.pause()
         assert form.params().lora_layers == "transformer"
+
+
+async def test_a_training_started_elsewhere_while_the_user_types_leaves_the_keys_where_they_go(
+    make_app: AppFactory,
+) -> None:
+    """`genai-tui train` in another shell, on this session: the app said so but had pushed the
+    training screen, and the prompt's next keys went into its data folder field."""
+    from genai_tui.jobs.events import TrainingStarted, TrainStep
+    from genai_tui.ui.messages import WorkerEvent
+    from genai_tui.ui.widgets.prompt_editor import PromptEditor
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("a")
+        started = TrainingStarted("t", "r", "lo", 10, 100, 0, 50, 10, 64, "cpu")
+        app.post_message(WorkerEvent(started))
+        app.post_message(WorkerEvent(TrainStep("t", "r", 1, 50, 0.5, 1e-4, 2.0, 25.0)))
+        await pilot.pause()
+        await pilot.press("b")
+        assert app.screen is app.main_screen
+        assert app.query_one("#prompt", PromptEditor).text.endswith("ab")
+        assert any("ctrl+t shows it" in n.message for n in app._notifications)
+        screen = await open_training(pilot)
+        await wait_for(pilot, lambda: screen.query_one(LossPlot).steps == [1])
+        assert screen.running  # shown as the run it is, from its first events
