@@ -3,6 +3,7 @@
     python bench/daemon_bench.py stream [--runs 5] [--steps 150] [--torch-threads N]
     python bench/daemon_bench.py warm [--runs 3]
     python bench/daemon_bench.py keys [--keys 40] [--rounds 3] [--torch-threads N]
+    python bench/daemon_bench.py keys-training [--keys 40] [--rounds 3] [--torch-threads N]
 
 stream: a --steps generation on the demo model through a warm daemon against the same job on an
         in-process worker, alternating: median wall time from submit to JobFinished, their
@@ -13,6 +14,10 @@ keys:   key-to-screen latency in the TUI while a generation runs, daemon against
         p50 and p95, and each against the same keys while idle (goal: daemon busy p95 <= 1.2x
         idle p95). Also the floor: the idle app while plain busy loops (nice 19) fill every
         core, what any process pays for a machine with no core left, whatever it draws.
+keys-training: the same keys in the TUI's prompt while a LoRA training (`genai-tui train
+        --detach` on the demo model and assets/sample-images) runs in the daemon, against the
+        same keys before it started, and the floor. The app shows the training screen when the
+        run starts; the bench goes back to the prompt (ctrl+t), where the header shows the steps.
 
 --torch-threads N: torch's threads in the daemon, the TUI and this process (OMP_NUM_THREADS;
 default torch's own, one per core). On a GPU server the denoising leaves the cores to the
@@ -138,6 +143,18 @@ def read_for(fd: int, seconds: float) -> bytes:
     return out
 
 
+def key_latencies(fd: int, count: int) -> tuple[list[float], bytes]:
+    """Each of `count` keys' time to the screen, and what the app drew meanwhile."""
+    out, drawn = [], b""
+    for _ in range(count):
+        sent = time.perf_counter()
+        os.write(fd, b"z")
+        seen, text = read_until(fd, b"z", 10)
+        out.append(seen - sent)
+        drawn += text + read_for(fd, 0.05)
+    return out, drawn
+
+
 def with_cores_busy(measure: Callable[[], tuple[list[float], bytes]]) -> list[float]:
     """`measure` while a busy loop at the lowest priority runs on every core."""
     loop = [sys.executable, "-c", "while True: pass"]
@@ -169,15 +186,7 @@ def keys(count: int, rounds: int, root: Path) -> None:
         drain(fd, 0.3)
 
         def latencies(fd: int = fd) -> tuple[list[float], bytes]:
-            """Each key's time to the screen, and what the app drew meanwhile."""
-            out, drawn = [], b""
-            for _ in range(count):
-                sent = time.perf_counter()
-                os.write(fd, b"z")
-                seen, text = read_until(fd, b"z", 10)
-                out.append(seen - sent)
-                drawn += text + read_for(fd, 0.05)
-            return out, drawn
+            return key_latencies(fd, count)
 
         idle: list[float] = []
         busy: list[float] = []
@@ -209,9 +218,51 @@ def keys(count: int, rounds: int, root: Path) -> None:
     print("goal: daemon busy p95 <= 1.2 x idle p95")
 
 
+def keys_training(count: int, rounds: int, root: Path) -> None:
+    command = [sys.executable, "-m", "genai_tui.cli", "--model", "demo", "--images", "halfcell",
+               "--sessions-dir", str(root), "--session", "training"]  # fmt: skip
+    pid, fd, _ = spawn_command(command)
+    read_until(fd, b"idle", 300)
+    drain(fd, 3.0)
+    for key in b" a red circle":
+        os.write(fd, bytes([key]))
+    drain(fd, 0.3)
+
+    def latencies() -> tuple[list[float], bytes]:
+        return key_latencies(fd, count)
+
+    idle = [t for _ in range(rounds) for t in latencies()[0]]
+    floor = with_cores_busy(latencies)
+    train = [sys.executable, "-m", "genai_tui.cli", "train", "--data", "assets/sample-images",
+             "--model", "demo", "--session", "training", "--steps", "100000", "--no-score",
+             "--validation-every", "0", "--checkpoint-every", "0", "--sessions-dir", str(root),
+             "--detach"]  # fmt: skip
+    subprocess.run(train, check=True, stdout=subprocess.DEVNULL)
+    read_until(fd, b"Run", 300)  # the app shows the training screen for a run of its session
+    drain(fd, 1.0)
+    os.write(fd, b"\x14")  # ctrl+t: back to the prompt, as the keys before; the header shows steps
+    read_until(fd, b"training", 30)
+    drain(fd, 1.0)
+    busy: list[float] = []
+    for _ in range(rounds):
+        keyed, drawn = latencies()
+        if b"idle" in drawn:
+            raise SystemExit("the training ended before the last key")
+        busy += keyed
+    stop(pid, fd)
+    threads = os.environ.get("OMP_NUM_THREADS", "one per core")
+    print(f"torch threads: {threads}, {os.cpu_count()} cores; {rounds} x {count} keys each")
+    for name, values in (("idle", idle), ("idle, every core busy", floor), ("training", busy)):
+        print(
+            f"{name}: p50 {statistics.median(values) * 1e3:.1f} ms, p95 "
+            f"{p95(values) * 1e3:.1f} ms, p95 / idle p95 {p95(values) / p95(idle):.2f}"
+        )
+    print(f"training against the floor: {p95(busy) / p95(floor):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("stream", "warm", "keys"))
+    parser.add_argument("what", choices=("stream", "warm", "keys", "keys-training"))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--keys", type=int, default=40)
@@ -230,8 +281,10 @@ def main() -> None:
             stream(args.runs, args.steps, root)
         elif args.what == "warm":
             warm(args.runs, root)
-        else:
+        elif args.what == "keys":
             keys(args.keys, args.rounds, root)
+        else:
+            keys_training(args.keys, args.rounds, root)
     finally:
         client = DaemonClient(root, watch_all=False)
         try:
