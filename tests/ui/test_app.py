@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Label
 
 from genai_tui.jobs.events import Progress
 from genai_tui.ui.app import GenaiApp
@@ -35,6 +35,10 @@ async def test_opens_with_the_prompt_focused_and_the_session_in_the_header(
         assert app.query_one(StatusHeader).session == "test"
         await wait_ready(pilot)
         assert app.query_one(StatusHeader).model.startswith("tiny-sd")
+        status = app.query_one("#preview-status", Label)
+        await wait_for(pilot, lambda: "ready on cpu" in str(status.render()))
+        await pilot.pause(0.3)  # the load's end came too: it said "done in 4.0 s" over it
+        assert str(status.render()).startswith("tiny-sd") and "done" not in str(status.render())
 
 
 async def test_type_generate_and_thumbnails_arrive(make_app: AppFactory, tmp_path: Path) -> None:

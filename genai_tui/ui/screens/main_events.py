@@ -145,7 +145,8 @@ class ShowsEvents(Screen[None]):
             self.notify(event.message, severity="warning", timeout=8)
         elif isinstance(event, JobFinished):
             self.sweeps.ended(event.job_id)
-            preview.show_status(event.sentence())
+            if info is None or info.session is not None:  # a model's load says "demo ready"
+                preview.show_status(event.sentence())
             if not self.workspace.jobs.busy:
                 header.status = Status(Activity.IDLE)
         elif isinstance(event, JobCancelled | JobFailed):
