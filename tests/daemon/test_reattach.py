@@ -16,6 +16,7 @@ from genai_tui.ui.app import AppOptions, GenaiApp
 from genai_tui.ui.screens.training import TrainingScreen
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.loss_plot import LossPlot
+from genai_tui.ui.widgets.train_form import TrainForm
 from tests.fixtures.lora_data import make_lora_data
 from tests.fixtures.recorder import Recorder
 from tests.ui.conftest import wait_for
@@ -50,6 +51,9 @@ async def test_a_reopened_tui_shows_the_running_training_and_follows_it_to_the_e
         plot = screen.query_one(LossPlot)
         await wait_for(pilot, lambda: len(plot.steps) >= 3, 60)  # the curve so far, replayed
         assert plot.steps[0] == 1  # from the first step, not from when this app came
+        form = screen.query_one(TrainForm)  # what the run was started with, not the defaults
+        assert form.data_folder == str(data) and form.lora_name == "circles"
+        assert form.params().steps == 40 and form.params().rank == 2
         log = screen.query_one("#train-log", LogPanel)
         await wait_for(pilot, lambda: "is ready" in "\n".join(s.text for s in log.lines), 180)
         await wait_for(pilot, lambda: not screen.running, 60)  # its end came too

@@ -131,6 +131,8 @@ class TrainingScreen(CheckpointComparing):
         """Whether the job this screen started is queued or running."""
         self.last_step = 0
         self._last_line = ""
+        self._form_run = ""
+        """The run whose settings the form shows ("" : the form's own)."""
         self._waiting: list[Event] | None = []
         """Events that came before the screen was drawn (None once it is)."""
 
@@ -305,12 +307,14 @@ class TrainingScreen(CheckpointComparing):
         if event.job_id in self._side_jobs:
             self._side_event(event)
             return
-        if isinstance(event, TrainingStarted | TrainStep | CheckpointSaved):
+        if isinstance(event, TrainingStarted | TrainStep | CheckpointSaved | LossCurve):
             self._run = event.run
         if event.job_id != self._job_id:
             if self.running or not isinstance(event, _TRAINING_EVENTS):
                 return
             self._adopt(event.job_id)
+        if self._params is None and self._run and self._run != self._form_run:
+            self._show_settings_of(self._run)
         if isinstance(event, TrainStep):
             self._step(event)
             return
@@ -349,6 +353,21 @@ class TrainingScreen(CheckpointComparing):
         self.query_one(LossPlot).reset(0, 1)
         self.log_line("a training of this session is running: shown from where it is")
         self._progress("reattached: the run goes on")
+
+    def _show_settings_of(self, run: str) -> None:
+        """The form shows what an adopted run was started with, not this app's defaults (once
+        the session has its record: a run started after this app opened comes a moment later)."""
+        store = self.workspace.store
+        record = store.run(run) if store is not None else None
+        if record is None:
+            return
+        try:
+            params = TrainParams.from_json(record.params)
+        except (ValueError, TypeError):
+            return  # a record from another version: the form keeps its values
+        self._form_run = run
+        note = f"The settings of run {run}, shown as it goes on (Start begins a new run)."
+        self.query_one(TrainForm).show_run(params, record.data, record.lora, note)
 
     def _step(self, event: TrainStep) -> None:
         self.last_step = event.step

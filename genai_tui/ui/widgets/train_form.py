@@ -235,6 +235,16 @@ class TrainForm(VerticalScroll):
         if not untouched:
             return
         self.load_params(params)
+        self._say(note)
+
+    def show_run(self, params: TrainParams, data: str, lora: str, note: str) -> None:
+        """Show the settings a run was started with (one started elsewhere, shown here)."""
+        self.load_params(params)
+        self.query_one("#data-folder", Input).value = data
+        self.query_one("#lora-name", Input).value = lora
+        self._say(note)
+
+    def _say(self, note: str) -> None:
         for label in self.query("#recipe-note").results(Label):
             label.update(note)
 
