@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genai_tui.engine.errors import BadInput
@@ -119,6 +120,33 @@ def check_lora_name(name: str) -> str:
             hint='use 1-64 letters, digits, "-", "_" or ".", starting with a letter or digit',
         )
     return name
+
+
+LORAS_DIR = "loras"
+"""The session's folder of LoRAs, one folder each."""
+
+
+def check_lora_free(store: SessionStore, name: str, resume: str | None = None) -> str:
+    """Return `name` if a training of it overwrites nothing the user has: a LoRA of the
+    session or a folder in loras/ (a resumed run may overwrite its own LoRA, trained further)."""
+    previous = store.run(Path(resume).expanduser().resolve().parent.name) if resume else None
+    own = previous is not None and previous.lora == name
+    if not own and (store.lora(name) is not None or (store.path / LORAS_DIR / name).exists()):
+        raise BadInput(
+            f"session {store.name!r} already has a LoRA named {name!r}",
+            hint="choose another name (--name)",
+        )
+    return name
+
+
+def free_lora_name(store: SessionStore, base: str, resume: str | None = None) -> str:
+    """`base`, else the first of base-2, base-3, … that check_lora_free lets through."""
+    for name in (base, *(f"{base}-{n}" for n in range(2, 10_000))):
+        try:
+            return check_lora_free(store, check_lora_name(name), resume)
+        except BadInput:
+            continue
+    raise BadInput(f"no free LoRA name from {base!r}", hint="choose a name")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genai_tui import __version__
-from genai_tui.engine.errors import BadInput, Cancelled
+from genai_tui.engine.errors import Cancelled
 from genai_tui.jobs.context import JobContext
 from genai_tui.jobs.events import (
     CheckpointSaved,
@@ -27,7 +27,7 @@ from genai_tui.jobs.events import (
 )
 from genai_tui.jobs.records import MadeBy, image_record, save_image
 from genai_tui.jobs.scoring import Scoring, save_scored
-from genai_tui.jobs.specs import TrainJob, check_lora_name
+from genai_tui.jobs.specs import LORAS_DIR, TrainJob, check_lora_free, check_lora_name
 from genai_tui.session.models import ImageRecord, LoraRecord, LoraUse, TrainRun
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from genai_tui.engine.lora.train import StepReport, TrainedLora, TrainInfo
     from genai_tui.session.store import SessionStore
 
-LORAS_DIR = "loras"
 RUNS_DIR = "runs"
 
 
@@ -61,14 +60,8 @@ def run_train(job: TrainJob, ctx: JobContext) -> LoraRecord | None:
     else:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_dir = store.path / RUNS_DIR / f"{name}-{stamp}"
+    check_lora_free(store, name, job.resume)
     previous = store.run(run_dir.name)
-    # A resumed run may overwrite its own LoRA (trained further); nothing else is overwritten.
-    own = previous is not None and previous.lora == name
-    if not own and (store.lora(name) is not None or (store.path / LORAS_DIR / name).exists()):
-        raise BadInput(
-            f"session {store.name!r} already has a LoRA named {name!r}",
-            hint="choose another name (--name)",
-        )
     run = previous or TrainRun(
         name=run_dir.name,
         lora=name,

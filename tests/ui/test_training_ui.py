@@ -272,3 +272,32 @@ async def test_a_training_started_elsewhere_while_the_user_types_leaves_the_keys
         screen = await open_training(pilot)
         await wait_for(pilot, lambda: screen.query_one(LossPlot).steps == [1])
         assert screen.running  # shown as the run it is, from its first events
+
+
+async def test_a_taken_lora_name_is_refused_before_queueing_and_the_default_name_made_free(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A second run on a folder failed in the daemon after queueing: "already has a LoRA named
+    circles", the name the form had picked itself."""
+    data = make_lora_data(tmp_path / "circles")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        store = app.workspace.store
+        assert store is not None
+        theirs = store.path / "loras" / "circles" / "circles.safetensors"
+        theirs.parent.mkdir(parents=True)
+        theirs.write_bytes(b"the user's LoRA")
+        screen = await open_training(pilot)
+        fill_form(screen, data, "circles", steps=2, validation_every=0, checkpoint_every=0)
+        await wait_for(pilot, lambda: "4 images, 4 captions" in status_text(screen))
+        await pilot.press("ctrl+g")
+        assert screen.job_id is None and not screen.running  # nothing queued
+        assert any("already has a LoRA named 'circles'" in n.message for n in app._notifications)
+        screen.query_one("#lora-name", Input).value = ""  # the default: the folder's name
+        await pilot.press("ctrl+g")
+        assert screen.job_id is not None
+        await wait_for(pilot, lambda: not screen.running, 180)
+        log = log_text(screen.query_one("#train-log", LogPanel))
+        assert "LoRA circles-2 is ready" in log, log
+    assert theirs.read_bytes() == b"the user's LoRA"
