@@ -134,9 +134,15 @@ def check_lora_free(store: SessionStore, name: str, resume: str | None = None) -
     if not own and (store.lora(name) is not None or (store.path / LORAS_DIR / name).exists()):
         raise BadInput(
             f"session {store.name!r} already has a LoRA named {name!r}",
-            hint="choose another name (--name)",
+            hint="choose another LoRA name",
         )
     return name
+
+
+def default_lora_name(folder: str) -> str:
+    """A LoRA name from a data folder's name (characters a LoRA name cannot hold become -)."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(folder).expanduser().resolve().name)
+    return name.strip("-.") or "lora"
 
 
 def free_lora_name(store: SessionStore, base: str, resume: str | None = None) -> str:

@@ -64,6 +64,15 @@ def test_train_prints_progress_and_writes_the_lora_then_generate_uses_it(
     code, _, err = run(capsys, "generate", "x", *common, "--steps", "2", "--lora", "nope")
     assert code == 2 and err.strip().count("\n") == 0 and "nope" in err
 
+    # Another run on the folder: a taken --name is refused before anything loads; without one
+    # the folder's name is made free.
+    again = ["train", "--data", str(data), *common, *FAST]
+    code, out, err = run(capsys, *again, "--name", "circles")
+    assert code == 2 and err.count("\n") == 1 and "already has a LoRA named 'circles'" in err
+    code, out, err = run(capsys, *again)
+    assert code == 0, err
+    assert out.strip().endswith("loras/circles-2/circles-2.safetensors")
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

@@ -8,7 +8,6 @@ and reused, so its loss curve and log survive going back to the main screen and 
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 from PIL import Image
@@ -19,9 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from genai_tui import words
 from genai_tui.engine.errors import BadInput
-from genai_tui.engine.lora.params import TARGET_MODULES, TrainParams, checkpoint_params
+from genai_tui.engine.lora.params import TrainParams, checkpoint_params
 from genai_tui.engine.lora.recipes import recipe_note, recommended_params
 from genai_tui.jobs.events import (
     CheckpointSaved,
@@ -37,9 +35,16 @@ from genai_tui.jobs.events import (
     TrainStep,
     ValidationImages,
 )
-from genai_tui.jobs.specs import TrainJob, check_lora_free, check_lora_name, free_lora_name
+from genai_tui.jobs.specs import (
+    TrainJob,
+    check_lora_free,
+    check_lora_name,
+    default_lora_name,
+    free_lora_name,
+)
 from genai_tui.ui.data_scan import scan_folder
 from genai_tui.ui.images import ImageDrawing, show_picture
+from genai_tui.ui.lora_explained import IDLE_EXPLANATION, explain
 from genai_tui.ui.screens.main import NARROW_WIDTH, SHORT_HEIGHT
 from genai_tui.ui.screens.training_compare import CheckpointComparing
 from genai_tui.ui.widgets.checkpoint_ranking import CheckpointRanking
@@ -50,43 +55,8 @@ from genai_tui.ui.widgets.preview import tile
 from genai_tui.ui.widgets.train_form import TrainForm
 from genai_tui.ui.workspace import Workspace
 
-IDLE_EXPLANATION = (
-    "LoRA keeps every weight of the model frozen and trains two small matrices beside each "
-    f"chosen layer (attention: {', '.join(TARGET_MODULES)}; transformer: those and the blocks' "
-    "other projections): W x becomes W x + B A x, B d×r and A r×k. How many parameters that is "
-    "shows here when the run starts."
-)
-
-
-def explain(event: TrainingStarted, params: TrainParams | None) -> str:
-    """What this run trains, in numbers."""
-    share = event.trainable_share * 100
-    lines = [
-        f"training {words.count(event.trainable_params)} of {words.count(event.unet_params)} UNet "
-        f"parameters ({share:.2f} %)"
-    ]
-    if params is not None:
-        lines.append(
-            f"rank {params.rank}, alpha {params.alpha:g} (scale {params.scale:g}) on "
-            f"{', '.join(params.target_modules)} ({params.lora_layers} layers); every other "
-            "weight is frozen"
-        )
-    processes = f" × {event.processes} processes" if event.processes > 1 else ""
-    lines.append(
-        f"{event.images} images at {event.resolution} px on {event.device}{processes}; "
-        f"steps {event.start_step + 1}-{event.total_steps}"
-    )
-    return "\n".join(lines)
-
-
 _TRAINING_EVENTS = (TrainingStarted, TrainStep, LossCurve, CheckpointSaved, ValidationImages)
 """Events only a training sends: one arriving for no job of this screen is a run to adopt."""
-
-
-def default_lora_name(folder: str) -> str:
-    """A LoRA name from a data folder's name (characters a LoRA name cannot hold become -)."""
-    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(folder).expanduser().resolve().name)
-    return name.strip("-.") or "lora"
 
 
 class TrainingScreen(CheckpointComparing):
