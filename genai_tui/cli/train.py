@@ -35,13 +35,7 @@ from genai_tui.engine.lora.recipes import DEMO_RECIPE, recommended_params
 from genai_tui.engine.params import LoadOptions
 from genai_tui.jobs.events import Event, JobFailed, JobFinished, LoraReady, TrainStep
 from genai_tui.jobs.hints import USER_FIXABLE, describe
-from genai_tui.jobs.specs import (
-    TrainJob,
-    check_lora_free,
-    check_lora_name,
-    default_lora_name,
-    free_lora_name,
-)
+from genai_tui.jobs.specs import TrainJob, lora_name_for
 from genai_tui.session.errors import SessionError
 
 # (flag, TrainParams field, type); help comes from the field, so --help and the UI agree.
@@ -206,10 +200,7 @@ def run_train_command(args: argparse.Namespace) -> int:
             raise BadInput("no training images given", hint="--data DIR")
         if not Path(data).expanduser().is_dir():
             raise BadInput(f"data folder not found: {data}")
-        if args.name:  # the user's name: refused if it would overwrite another LoRA
-            name = check_lora_free(store, check_lora_name(args.name), args.resume)
-        else:  # a resumed run's own, else the folder's, made free (a second run: "stars-2")
-            name = run.lora if run else free_lora_name(store, default_lora_name(data))
+        name = lora_name_for(store, args.name or "", data, args.resume)
     except EngineError as exc:
         fail(str(exc), exc.hint)
     except SessionError as exc:

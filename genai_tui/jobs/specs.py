@@ -139,14 +139,17 @@ def check_lora_free(store: SessionStore, name: str, resume: str | None = None) -
     return name
 
 
-def default_lora_name(folder: str) -> str:
-    """A LoRA name from a data folder's name (characters a LoRA name cannot hold become -)."""
-    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(folder).expanduser().resolve().name)
-    return name.strip("-.") or "lora"
-
-
-def free_lora_name(store: SessionStore, base: str, resume: str | None = None) -> str:
-    """`base`, else the first of base-2, base-3, … that check_lora_free lets through."""
+def lora_name_for(store: SessionStore, given: str, folder: str, resume: str | None) -> str:
+    """The name a training's LoRA takes: `given` if it overwrites nothing, else a resumed run's
+    own, else the data folder's, made free (a second run on a folder: "stars-2")."""
+    if given:
+        return check_lora_free(store, check_lora_name(given), resume)
+    previous = store.run(Path(resume).expanduser().resolve().parent.name) if resume else None
+    if previous is not None:
+        return previous.lora
+    # The folder's name, with what a LoRA name cannot hold turned into "-".
+    base = re.sub(r"[^A-Za-z0-9_.\-]+", "-", Path(folder).expanduser().resolve().name)
+    base = base.strip("-.") or "lora"
     for name in (base, *(f"{base}-{n}" for n in range(2, 10_000))):
         try:
             return check_lora_free(store, check_lora_name(name), resume)

@@ -35,13 +35,7 @@ from genai_tui.jobs.events import (
     TrainStep,
     ValidationImages,
 )
-from genai_tui.jobs.specs import (
-    TrainJob,
-    check_lora_free,
-    check_lora_name,
-    default_lora_name,
-    free_lora_name,
-)
+from genai_tui.jobs.specs import TrainJob, lora_name_for
 from genai_tui.ui.data_scan import scan_folder
 from genai_tui.ui.images import ImageDrawing, show_picture
 from genai_tui.ui.lora_explained import IDLE_EXPLANATION, explain
@@ -215,10 +209,7 @@ class TrainingScreen(CheckpointComparing):
             return
         try:
             params = form.params()
-            if form.lora_name:  # the user's name: never another's LoRA overwritten
-                name = check_lora_free(store, check_lora_name(form.lora_name), form.resume)
-            else:  # the folder's name, made free (a second run on a folder: "stars-2")
-                name = free_lora_name(store, default_lora_name(form.data_folder), form.resume)
+            name = lora_name_for(store, form.lora_name, form.data_folder, form.resume)
         except BadInput as error:
             hint = f"\n{error.hint}" if error.hint else ""
             self.notify(f"{error}{hint}", title="Cannot train", severity="error", timeout=10)
