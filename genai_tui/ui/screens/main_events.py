@@ -101,7 +101,8 @@ class ShowsEvents(Screen[None]):
         )
 
         info = self.workspace.jobs.info(event.job_id)
-        if info is None or info.session is not None:  # loading a model writes no session
+        loading = info is not None and info.session is None  # loading a model writes no session
+        if not loading:
             self.event_at = time.monotonic()
         # Too frequent for the log: the header and the preview show them as progress.
         shown_elsewhere = (ModelLoading, Progress, TrainStep)
@@ -145,7 +146,7 @@ class ShowsEvents(Screen[None]):
             self.notify(event.message, severity="warning", timeout=8)
         elif isinstance(event, JobFinished):
             self.sweeps.ended(event.job_id)
-            if info is None or info.session is not None:  # a model's load says "demo ready"
+            if not loading:  # a model's load said "demo ready on cpu": no "done" over it
                 preview.show_status(event.sentence())
             if not self.workspace.jobs.busy:
                 header.status = Status(Activity.IDLE)
