@@ -2,7 +2,7 @@
 
     python bench/daemon_bench.py stream [--runs 5] [--steps 150] [--torch-threads N]
     python bench/daemon_bench.py warm [--runs 3]
-    python bench/daemon_bench.py keys [--keys 40] [--rounds 3] [--torch-threads N]
+    python bench/daemon_bench.py keys [--keys 40] [--rounds 3] [--torch-threads N] [--pinned]
     python bench/daemon_bench.py keys-training [--keys 40] [--rounds 3] [--torch-threads N]
 
 stream: a --steps generation on the demo model through a warm daemon against the same job on an
@@ -18,6 +18,10 @@ keys-training: the same keys in the TUI's prompt while a LoRA training (`genai-t
         --detach` on the demo model and assets/sample-images) runs in the daemon, against the
         same keys before it started, and the floor. The prompt stays in front (keys were typed:
         a notice says ctrl+t shows the run) and the header shows the run's steps.
+
+--pinned (keys): the daemon's threads on the last core and the TUI's and this process's on
+the others, torch given one thread: the denoising takes no core the terminal uses, as on a GPU
+server. The floor is then one busy loop on the daemon's core. Daemon mode only.
 
 --torch-threads N: torch's threads in the daemon, the TUI and this process (OMP_NUM_THREADS;
 default torch's own, one per core). On a GPU server the denoising leaves the cores to the
@@ -168,11 +172,30 @@ def key_latencies(fd: int, count: int) -> tuple[list[float], bytes]:
     return out, drawn
 
 
-def with_cores_busy(measure: Callable[[], tuple[list[float], bytes]]) -> list[float]:
-    """`measure` while a busy loop at the lowest priority runs on every core."""
+def pin(pid: int, cores: set[int]) -> None:
+    """Every thread of `pid` onto `cores` (threads it starts later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cores)
+
+
+def daemon_pid(root: Path) -> int:
+    """The pid of the daemon of `root` (the TUI started it)."""
+    found = subprocess.run(["pgrep", "-f", f"genai_tui.daemon --sessions-dir {root}"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(found.stdout.split()[0])
+
+
+def with_cores_busy(
+    measure: Callable[[], tuple[list[float], bytes]], cores: list[set[int]] | None = None
+) -> list[float]:
+    """`measure` while a busy loop at the lowest priority runs on each of `cores` (default: on
+    every core, unpinned)."""
     loop = [sys.executable, "-c", "while True: pass"]
-    loops = [subprocess.Popen(["nice", "-n", "19", *loop]) for _ in range(os.cpu_count() or 1)]
+    count = len(cores) if cores else os.cpu_count() or 1
+    loops = [subprocess.Popen(["nice", "-n", "19", *loop]) for _ in range(count)]
     try:
+        for process, core in zip(loops, cores or [], strict=False):
+            pin(process.pid, core)
         time.sleep(0.5)
         return measure()[0]
     finally:
@@ -181,15 +204,22 @@ def with_cores_busy(measure: Callable[[], tuple[list[float], bytes]]) -> list[fl
             process.wait()
 
 
-def keys(count: int, rounds: int, root: Path) -> None:
+def keys(count: int, rounds: int, root: Path, pinned: bool) -> None:
     from genai_tui.session.models import EditorState
 
     figures: dict[str, tuple[list[float], list[float]]] = {}
-    for name, extra in (("daemon", []), ("in-process", ["--in-process"])):
+    modes = [("daemon", [])] if pinned else [("daemon", []), ("in-process", ["--in-process"])]
+    last = max(os.sched_getaffinity(0))
+    terminal, denoising = set(os.sched_getaffinity(0)) - {last}, {last}
+    for name, extra in modes:
         store = SessionStore.open(root, name)
         store.set_editor(EditorState(steps=KEY_STEPS, batch_size=4 * math.ceil(count / 60)))
         store.save()
         pid, fd = open_prompt(root, name, extra)
+        if pinned:
+            pin(os.getpid(), terminal)
+            pin(pid, terminal)
+            pin(daemon_pid(root), denoising)
 
         def latencies(fd: int = fd) -> tuple[list[float], bytes]:
             return key_latencies(fd, count)
@@ -199,7 +229,8 @@ def keys(count: int, rounds: int, root: Path) -> None:
         for round_ in range(rounds):
             idle += latencies()[0]
             if name == "daemon" and round_ == 0:
-                figures["idle, every core busy"] = (idle[:], with_cores_busy(latencies))
+                busy_cores = [denoising] if pinned else None
+                figures["idle, every core busy"] = (idle[:], with_cores_busy(latencies, busy_cores))
             os.write(fd, b"\x07")  # ctrl+g
             read_until(fd, b"step", 120)
             keyed, drawn = latencies()
@@ -211,8 +242,9 @@ def keys(count: int, rounds: int, root: Path) -> None:
         stop(pid, fd)
         figures[name] = (idle, busy)
     threads = os.environ.get("OMP_NUM_THREADS", "one per core")
-    print(f"torch threads: {threads}, {os.cpu_count()} cores; {count} keys idle and {count} "
-          f"generating, {rounds} times")  # fmt: skip
+    where = f"; daemon on core {last}, the TUI on {sorted(terminal)}" if pinned else ""
+    print(f"torch threads: {threads}, {os.cpu_count()} cores{where}; {count} keys idle and "
+          f"{count} generating, {rounds} times")  # fmt: skip
     floor = p95(figures["idle, every core busy"][1])
     for name, (idle, busy) in figures.items():
         what = "cores busy" if name.startswith("idle") else "generating"
@@ -266,7 +298,10 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3, help="keys: generations typed through")
     parser.add_argument("--torch-threads", type=int, help="OMP_NUM_THREADS for every process")
+    parser.add_argument("--pinned", action="store_true", help="keys: the daemon on its own core")
     args = parser.parse_args()
+    if args.pinned:
+        args.torch_threads = 1
     if args.torch_threads:
         os.environ["OMP_NUM_THREADS"] = str(args.torch_threads)  # before torch loads here
 
@@ -280,7 +315,7 @@ def main() -> None:
         elif args.what == "warm":
             warm(args.runs, root)
         elif args.what == "keys":
-            keys(args.keys, args.rounds, root)
+            keys(args.keys, args.rounds, root, args.pinned)
         else:
             keys_training(args.keys, args.rounds, root)
     finally:
