@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -10,12 +11,21 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # start daemons of their own, with private sockets); set here, before any fixture runs.
 os.environ["GENAI_TUI_IN_PROCESS"] = "1"
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.tiny_clip import make_tiny_clip, make_tiny_pickscore
 from tests.fixtures.tiny_pipeline import make_tiny_pipeline
+
+
+@pytest.fixture(autouse=True)
+def _collect_everything_again() -> Iterator[None]:
+    """A TUI in daemon mode freezes what exists (gc.freeze), here all of pytest's objects:
+    thawed after each test, so later tests' garbage is collected as in any process."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)
