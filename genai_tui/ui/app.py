@@ -121,6 +121,9 @@ class GenaiApp(App[None]):
             self.workspace.pace.key_pressed()  # a typist comes before a job's progress
             self._typed = True
         await super().on_event(event)
+        if isinstance(event, events.Key):
+            for draw in self.workspace.pace.key_handled():  # after the key's echo, not before
+                self.call_after_refresh(draw)
 
     def on_main_screen_ready(self) -> None:
         """The main screen is mounted: draw it first, then open the session (the session

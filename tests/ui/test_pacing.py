@@ -1,6 +1,6 @@
 """A key typed comes before a job's progress: while keys come, the preview, a training's step
-line, loss curve and the header's training step wait for a pause in the typing (at most
-TYPING_MAX_WAIT), then show the newest."""
+line, loss curve and the header's training step wait for a pause in the typing, or go out just
+after a key's echo at most once a TYPING_MAX_WAIT, and show the newest."""
 
 from __future__ import annotations
 
@@ -34,24 +34,49 @@ class Clock:
         return self.now
 
 
-def test_progress_is_drawn_every_step_interval_and_at_most_once_a_wait_while_typing() -> None:
+def test_progress_is_drawn_every_step_interval_and_while_typing_only_after_a_key() -> None:
     clock = Clock()
     pace = ProgressPace(clock)
-    drawn = []
+    drawn: list[tuple[float, int]] = []
     for tick in range(200):  # 2 s of steps every 10 ms, a key every 50 ms in the second half
         clock.now = 100.0 + tick * 0.01
+        pace.offer("preview", lambda tick=tick: drawn.append((round(clock.now - 100, 2), tick)))
         if tick >= 100 and tick % 5 == 0:
             pace.key_pressed()
-        if pace.due("preview"):
-            drawn.append(round(clock.now - 100.0, 2))
-    quiet = [t for t in drawn if t < 1.0]
-    typing = [t for t in drawn if t >= 1.0]
+            for draw in pace.key_handled():  # the app runs these once the key's echo is out
+                draw()
+    quiet = [t for t, _ in drawn if t < 1.0]
+    typing = [(t, step) for t, step in drawn if t >= 1.0]
     assert len(quiet) == 1.0 / STEP_INTERVAL
+    # While keys come: only with a key, at most once a TYPING_MAX_WAIT, and then the newest step
     assert len(typing) <= 1 / TYPING_MAX_WAIT + 1
+    assert all(round(t * 100) % 5 == 0 and step == round(t * 100) for t, step in typing)
     clock.now += TYPING_PAUSE  # the typing paused: drawn again at once
-    assert pace.due("preview")
-    assert pace.due("preview", last=True)  # the last step never waits
-    assert pace.due("loss plot")  # each thing drawn keeps its own time
+    pace.offer("preview", lambda: drawn.append((-1, -1)))
+    assert drawn[-1] == (-1, -1)
+    pace.offer("preview", lambda: drawn.append((-2, -2)), last=True)  # the last step never waits
+    assert drawn[-1] == (-2, -2)
+    pace.offer("loss plot", lambda: drawn.append((-3, -3)))  # each thing drawn keeps its time
+    assert drawn[-1] == (-3, -3)
+
+
+def test_a_step_held_for_a_key_is_not_drawn_once_its_job_ended() -> None:
+    clock = Clock()
+    pace = ProgressPace(clock)
+    drawn: list[str] = []
+    pace.key_pressed()
+    pace.offer("preview", lambda: drawn.append("step 7"))  # typing: held for a key
+    pace.drop("preview")  # the job was cancelled
+    clock.now += TYPING_MAX_WAIT
+    pace.key_pressed()
+    assert pace.key_handled() == []
+    pace.offer("preview", lambda: drawn.append("step 8"))
+    clock.now += TYPING_MAX_WAIT
+    later = pace.key_handled()  # to run once the key's echo is out...
+    pace.drop("preview")  # ...but the job ended first
+    for draw in later:
+        draw()
+    assert drawn == []
 
 
 async def test_while_keys_come_a_training_holds_its_step_line_curve_and_header(
@@ -77,6 +102,7 @@ async def test_while_keys_come_a_training_holds_its_step_line_curve_and_header(
         def line() -> str:
             return str(screen.query_one("#train-progress", Label).render())
 
+        clock.now += TYPING_PAUSE + 0.01  # ctrl+t was a key too
         step(1)
         await pilot.pause(2 * REDRAW_INTERVAL)
         assert "step 1/100" in line() and "training 1/100" in str(header.status)
@@ -129,19 +155,20 @@ async def test_while_keys_come_the_preview_waits_then_shows_the_newest_step_and_
             assert "step 1/100" in status(app)  # held back while the user types
         assert app.query_one("#prompt", PromptEditor).text.endswith("a red s")
         clock.now = 100.0 + TYPING_MAX_WAIT  # keys still come, but progress waited long enough
-        await pilot.press("q")
-        step(9)
+        await pilot.press("q")  # drawn after this key's echo: the newest step held
         await pilot.pause()
-        assert "step 9/100" in status(app)
+        assert "step 8/100" in status(app)
+        assert app.query_one("#prompt", PromptEditor).text.endswith("a red sq")
         shown = app.query_one("#preview-image", Picture).image
         assert shown is not None and shown.getpixel((shown.width // 2, shown.height // 2)) == (
             0,
             0,
             255,
         )  # the frame that came while the user typed
-        step(10)  # too soon after the last drawing
+        step(9)  # keys still come: held for the next key a TYPING_MAX_WAIT on
+        await pilot.press("u")
         await pilot.pause()
-        assert "step 9/100" in status(app)
+        assert "step 8/100" in status(app)
         clock.now += TYPING_PAUSE + 0.01  # the typing paused: each STEP_INTERVAL again
         step(11)
         await pilot.pause()

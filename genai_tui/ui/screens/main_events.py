@@ -110,6 +110,9 @@ class ShowsEvents(Screen[None]):
         preview = self._preview()
         if not isinstance(event, shown_elsewhere) and (line := event.sentence()):
             self.log_line(line, event.level)
+        if isinstance(event, JobFinished | JobCancelled | JobFailed):
+            for held in ("preview", "training header"):  # a step held for a key: stale now
+                self.workspace.pace.drop(held)
         if isinstance(event, JobStarted):
             header.status = Status(Activity.WORKING)
             self._frames = ()
@@ -120,8 +123,12 @@ class ShowsEvents(Screen[None]):
         elif isinstance(event, ModelLoaded):
             self._model_loaded(event)
         elif isinstance(event, TrainStep):
-            if self.workspace.pace.due("training header", last=event.step == event.total):
-                header.status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
+            status = Status(Activity.WORKING, f"training {event.step}/{event.total}")
+            self.workspace.pace.offer(
+                "training header",
+                lambda: setattr(header, "status", status),
+                last=event.step == event.total,
+            )
         elif isinstance(event, Progress):
             self._show_progress(event)
         elif isinstance(event, ImageReady):
@@ -154,13 +161,13 @@ class ShowsEvents(Screen[None]):
             self._ended(event)
 
     def _show_progress(self, event: Progress) -> None:
-        """A step: the bar, the step line and the newest frame, when ui/pacing says they are due."""
+        """A step: the bar, the step line and the newest frame, when ui/pacing draws them."""
         if event.previews:
             self._frames = event.previews
-        pace = self.workspace.pace
         last = event.step == event.total
-        if not pace.due("preview", last=last):
-            return
+        self.workspace.pace.offer("preview", lambda: self._draw_progress(event), last=last)
+
+    def _draw_progress(self, event: Progress) -> None:
         # The header says what runs ("cell 4 of 9"), the pane the step: a step in the top line
         # too repainted the screen between them, and said it twice.
         self.query_one(StatusHeader).status = Status(

@@ -115,7 +115,9 @@ class TrainingScreen(CheckpointComparing):
                     yield Button("Cancel  esc", id="train-cancel", variant="error")
                     yield Button("Back  ctrl+t", id="train-back")
                 yield Static(IDLE_EXPLANATION, id="train-explain")
-                yield LossPlot(id="loss-plot", due=lambda: self.workspace.pace.due("loss plot"))
+                yield LossPlot(
+                    id="loss-plot", offer=lambda draw: self.workspace.pace.offer("loss plot", draw)
+                )
                 yield Label("idle", id="train-progress")
                 with Horizontal(id="train-samples-row"):
                     yield Picture(self._drawing, id="train-samples")
@@ -337,8 +339,8 @@ class TrainingScreen(CheckpointComparing):
         self.last_step = event.step
         self.query_one(LossPlot).add(event.step, event.loss)
         line = event.sentence()
-        if self.workspace.pace.due("training step", last=event.step == event.total):
-            self._progress(line)
+        last = event.step == event.total
+        self.workspace.pace.offer("training step", lambda: self._progress(line), last=last)
         self._last_line = line
         if event.step % self._log_every == 0 or event.step == event.total:
             self.log_line(line)
@@ -360,6 +362,7 @@ class TrainingScreen(CheckpointComparing):
         self.query_one("#samples-caption", Label).update(caption)
 
     def _ended(self, event: JobFinished | JobCancelled | JobFailed) -> None:
+        self.workspace.pace.drop("training step")  # a step held for a key: the end says more
         if isinstance(event, JobFinished):
             self._progress(f"{event.sentence()} · {self._last_line}")
         elif isinstance(event, JobCancelled):

@@ -1,8 +1,8 @@
 """The live loss curve of a training run, drawn in braille dots: raw loss dim, smoothed bright.
 
 Steps can arrive many times a second; adding a point only marks the plot dirty and a timer
-redraws it at most REDRAW_INTERVAL apart, when `due` says so (ui/pacing: later while the user
-types). Drawing bins the points into pixel columns first, so
+redraws it at most REDRAW_INTERVAL apart, through `offer` (ui/pacing: while the user types, with
+a key). Drawing bins the points into pixel columns first, so
 its cost follows the plot's width, not the length of the run.
 """
 
@@ -140,9 +140,11 @@ class LossPlot(Widget):
     LossPlot { height: 1fr; min-height: 6; }
     """
 
-    def __init__(self, *, id: str | None = None, due: Callable[[], bool] = lambda: True) -> None:
+    def __init__(
+        self, *, id: str | None = None, offer: Callable[[Callable[[], None]], None] | None = None
+    ) -> None:
         super().__init__(id=id)
-        self._due = due
+        self._offer = offer or (lambda draw: draw())
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.smoothed: list[float] = []
@@ -174,9 +176,12 @@ class LossPlot(Widget):
         self._dirty = True
 
     def _redraw_if_dirty(self) -> None:
-        if self._dirty and self._due():
-            self._dirty = False
-            self.refresh()
+        if self._dirty:
+            self._offer(self._redraw)
+
+    def _redraw(self) -> None:
+        self._dirty = False
+        self.refresh()
 
     def render(self) -> Text:
         return draw_loss(
