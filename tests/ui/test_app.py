@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import Input, Label
 
 from genai_tui.jobs.events import Progress
+from genai_tui.session.store import SessionStore
 from genai_tui.ui.app import GenaiApp
 from genai_tui.ui.commands import palette_actions
 from genai_tui.ui.screens.help import HelpScreen
@@ -129,7 +130,7 @@ async def test_a_failing_job_leaves_the_app_usable(
         await wait_for(pilot, lambda: len(gallery.records) == 1 and not app.jobs.busy, 120)
 
 
-async def test_reopening_restores_the_session(make_app: AppFactory) -> None:
+async def test_reopening_restores_the_session(make_app: AppFactory, tmp_path: Path) -> None:
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:
         await wait_ready(pilot)
@@ -154,6 +155,14 @@ async def test_reopening_restores_the_session(make_app: AppFactory) -> None:
         assert len(again.query_one(Gallery).records) == 1
         assert again.query_one("#prompt", PromptEditor).prompt_history == ["a yellow star"]
         await wait_ready(pilot)
+    store = SessionStore.open(tmp_path / "sessions", "test", create=False)
+    store.set_editor(store.session.editor.model_copy(update={"steps": 600}))  # by a script
+    store.save()
+    third = make_app()
+    async with third.run_test(size=(140, 42)) as pilot:
+        await wait_for(pilot, lambda: third.workspace.store is not None)
+        assert third.query_one("#steps", Slider).value == 600  # past the slider's 150, kept
+        assert third.query_one(ParamPanel).values()["steps"] == 600
 
 
 async def test_prompt_history_walks_with_up_and_down(make_app: AppFactory) -> None:

@@ -6,6 +6,7 @@ knob widget the same way: adding a knob to the panel is one line of its layout.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from textual.widgets import Select
@@ -40,7 +41,11 @@ class KnobSlider(Slider):
         return self.value if self.spec.decimals else self.int_value
 
     def show(self, value: Any) -> None:
-        """Show a value of the editor state (None as 0: "native")."""
+        """Show a value of the editor state (None as 0: "native"); one past the slider's end but
+        within the knob's bounds (600 steps, from a script) moves the end, not the value."""
+        high = self.spec.maximum
+        if isinstance(value, int | float) and high is not None and self.scale.maximum < value:
+            self.scale = replace(self.scale, maximum=float(min(value, high)))
         self.set_value(0 if value is None else value)
 
 
