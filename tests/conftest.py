@@ -22,9 +22,12 @@ from tests.fixtures.tiny_pipeline import make_tiny_pipeline
 
 @pytest.fixture(autouse=True)
 def _collect_everything_again() -> Iterator[None]:
-    """A TUI in daemon mode freezes what exists (gc.freeze), here all of pytest's objects:
-    thawed after each test, so later tests' garbage is collected as in any process."""
+    """A TUI takes full collections over from Python and, in daemon mode, freezes what exists
+    (ui/collector), here all of pytest's: given back and thawed after each test, so later
+    tests' garbage is collected as in any process."""
+    thresholds = gc.get_threshold()
     yield
+    gc.set_threshold(*thresholds)
     gc.unfreeze()
 
 

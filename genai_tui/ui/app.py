@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import gc
 import sys
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -21,6 +20,8 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
+from genai_tui.ui.collector import CHECK_SECONDS as COLLECT_CHECK_SECONDS
+from genai_tui.ui.collector import Collector
 from genai_tui.ui.graphics import TerminalFacts
 from genai_tui.ui.images import ImageDrawing
 from genai_tui.ui.leaving import (
@@ -104,6 +105,7 @@ class GenaiApp(App[None]):
         self.going_on: list[str] = []
         """Jobs left running in the daemon when the app ended (said after it has)."""
         self.main_screen = MainScreen(self.workspace, self.drawing)
+        self.collector = Collector(lambda: self.workspace.pace.typing)
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
@@ -115,6 +117,8 @@ class GenaiApp(App[None]):
         if self._exit_requested is not None:  # a signal came before the loop ran
             self._schedule_leave()
         self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
+        self.collector.start()
+        self.set_interval(COLLECT_CHECK_SECONDS, self.collector.tick)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
@@ -170,13 +174,8 @@ class GenaiApp(App[None]):
         for screen in screens:
             for picture in screen.query(Picture):
                 picture.drawing_loaded()
-        if self.jobs.leaves_jobs_running:
-            # Everything alive now (modules, the screens, the session) lives as long as the
-            # app: frozen, the collector no longer walks it. Walking it (160k objects) held
-            # the event loop 40-65 ms, a few times in a generation, whichever key was typed.
-            # Only where the daemon holds the models: the model cache frees them by
-            # collecting, and a frozen model would never be.
-            gc.freeze()
+        if self.jobs.leaves_jobs_running:  # the modules, screens and session: ui/collector
+            self.collector.freeze_what_lives()
 
     @work(thread=True, exit_on_error=False, group="connect")
     def _connect(self, first: Job) -> None:
@@ -368,6 +367,7 @@ class GenaiApp(App[None]):
         if self._watchdog is not None:  # a way out that did not ask (a crash) is bounded too
             self._watchdog.arm(self.return_code or 0)
         self.jobs.stop(timeout=self._worker_grace_left())
+        self.collector.stop()
 
     def _worker_grace_left(self) -> float:
         if self._exit_requested is None:
