@@ -17,6 +17,7 @@ from genai_tui.ui.commands import palette_actions
 from genai_tui.ui.screens.help import HelpScreen
 from genai_tui.ui.screens.viewer import ViewerScreen
 from genai_tui.ui.widgets.gallery import Gallery
+from genai_tui.ui.widgets.knob_widgets import KnobSlider
 from genai_tui.ui.widgets.log_panel import LogPanel
 from genai_tui.ui.widgets.param_panel import ParamPanel
 from genai_tui.ui.widgets.prompt_editor import PromptEditor
@@ -163,6 +164,9 @@ async def test_reopening_restores_the_session(make_app: AppFactory, tmp_path: Pa
         await wait_for(pilot, lambda: third.workspace.store is not None)
         assert third.query_one("#steps", Slider).value == 600  # past the slider's 150, kept
         assert third.query_one(ParamPanel).values()["steps"] == 600
+        steps = third.query_one("#steps", KnobSlider)
+        steps.show(25)  # another session's usual value: the usual end again
+        assert steps.scale.maximum == 150
 
 
 async def test_prompt_history_walks_with_up_and_down(make_app: AppFactory) -> None:
