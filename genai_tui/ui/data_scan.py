@@ -3,7 +3,8 @@
 The rules (which files are images, how images and captions are read, what is skipped and why)
 are engine.lora.folder's, the trainer's own, so the form and training agree; that module loads
 no torch. This adds the form's wording, and remembers the files it has checked: the form checks
-again on every edit and once more on Start, and decoding every photo each time would stall it.
+again after every pause in the typing and once more on Start, and decoding every photo each time
+would stall it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from genai_tui.engine.lora.folder import (
     read_rgb,
 )
 
-__all__ = ["IGNORED_SUFFIXES", "DataScan", "listing", "scan_folder"]
+__all__ = ["IGNORED_SUFFIXES", "SCAN_AFTER_TYPING", "DataScan", "listing", "scan_folder"]
+
+SCAN_AFTER_TYPING = 0.3
+"""Seconds without an edit before the form looks at the folder: not at every key, since a path
+on its way to the one meant (/data/photos on the way to /data/photos/dog) may hold thousands."""
 
 _REMEMBERED = 4096
 

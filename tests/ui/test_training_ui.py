@@ -301,3 +301,27 @@ async def test_a_taken_lora_name_is_refused_before_queueing_and_the_default_name
         log = log_text(screen.query_one("#train-log", LogPanel))
         assert "LoRA circles-2 is ready" in log, log
     assert theirs.read_bytes() == b"the user's LoRA"
+
+
+async def test_a_data_folder_typed_key_by_key_is_looked_at_once_the_typing_pauses(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/data/photos on the way to /data/photos/dog may hold thousands of files: the form looks
+    at the folder after a pause, not at each key."""
+    from genai_tui.ui.screens import training
+
+    data = make_lora_data(tmp_path / "dogs")
+    looked_at: list[str] = []
+    scan = training.scan_folder
+    monkeypatch.setattr(training, "scan_folder", lambda f: looked_at.append(str(f)) or scan(f))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_opened(pilot)
+        screen = await open_training(pilot)
+        await pilot.pause(0.5)
+        looked_at.clear()
+        for key in str(data):
+            await pilot.press(key)  # the data folder field has the focus
+        await wait_for(pilot, lambda: "4 images" in status_text(screen))
+        assert looked_at == [str(data)]
+        await wait_ready(pilot)

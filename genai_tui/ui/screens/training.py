@@ -36,7 +36,7 @@ from genai_tui.jobs.events import (
     ValidationImages,
 )
 from genai_tui.jobs.specs import TrainJob, lora_name_for
-from genai_tui.ui.data_scan import scan_folder
+from genai_tui.ui.data_scan import SCAN_AFTER_TYPING, scan_folder
 from genai_tui.ui.images import ImageDrawing, show_picture
 from genai_tui.ui.lora_explained import IDLE_EXPLANATION, explain
 from genai_tui.ui.screens.main import NARROW_WIDTH, SHORT_HEIGHT
@@ -181,6 +181,7 @@ class TrainingScreen(CheckpointComparing):
 
     @work(exclusive=True, group="data-scan")
     async def _check_data(self) -> None:
+        await asyncio.sleep(SCAN_AFTER_TYPING)  # the next edit cancels this one here
         form = self.query_one(TrainForm)
         folder = form.data_folder
         scan = await asyncio.to_thread(scan_folder, Path(folder))  # a big folder takes a while
