@@ -317,6 +317,9 @@ class MainScreen(ShowsEvents):
         if record is None:
             self.notify("No image selected.", severity="warning")
             return
+        self._lock_seed(record)
+
+    def _lock_seed(self, record: ImageRecord) -> None:
         self._params().use_seed(record.seed)
         self.notify(f"seed {record.seed} locked for the next run")
 
@@ -408,8 +411,7 @@ class MainScreen(ShowsEvents):
             return
         record = choice.record
         if choice.action == "seed":
-            self._params().use_seed(record.seed)
-            self.notify(f"seed {record.seed} locked for the next run")
+            self._lock_seed(record)
         elif choice.action == "params":
             self.reuse_parameters(record)
         elif choice.action == "grid":
