@@ -3,13 +3,14 @@
 Each drawing of the progress (the bar, the step line, a preview frame) holds the app's one
 event-loop thread for a few milliseconds, and a key that arrives meanwhile waits for it: while a
 generation ran, that was the longest wait a typist had (bench/daemon_bench.py keys). So progress
-is drawn at most every STEP_INTERVAL, and while keys come only along with a key, at most every
-TYPING_MAX_WAIT, so the preview still moves. With a key, because a frame drawn on its own holds
-the next one back: Textual's screen timer draws its next frame 17-33 ms after (one to two 60 Hz
-periods), and the key typed just after waited that long for its echo. Drawn in the key's turn of
-the event loop, both go out in one frame. The last step is always drawn at once. Each thing
-drawn (the preview, the header's training step, the training's step line, the loss plot) keeps
-its own time, so a generation and a training on two workers never take each other's turn.
+is drawn at most every STEP_INTERVAL, and while keys come only just after a key's echo, at most
+every TYPING_MAX_WAIT, so the preview still moves. After a key, because a frame drawn on its own
+holds the next one back: Textual's screen timer draws its next frame 17-33 ms after (one to two
+60 Hz periods), and a key typed just after waited that long for its echo; just after an echo,
+the next key is furthest off. (Drawn in the key's own frame, it put the drawing's cost on that
+key instead.) The last step is always drawn at once. Each thing drawn (the preview, the
+header's training step, the training's step line, the loss plot) keeps its own time, so a
+generation and a training on two workers never take each other's turn.
 """
 
 from __future__ import annotations

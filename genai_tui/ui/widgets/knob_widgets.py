@@ -43,10 +43,11 @@ class KnobSlider(Slider):
     def show(self, value: Any) -> None:
         """Show a value of the editor state (None as 0: "native"); one past the slider's end but
         within the knob's bounds (600 steps, from a script) moves the end, not the value."""
-        self.scale = scale = scale_of(self.spec)  # the usual end again for a usual value
+        scale = scale_of(self.spec)  # the usual end again for a usual value
         high = self.spec.maximum
         if isinstance(value, int | float) and high is not None and scale.maximum < value:
-            self.scale = replace(scale, maximum=float(min(value, high)))
+            scale = replace(scale, maximum=float(min(value, high)))
+        self.scale = scale
         self.set_value(0 if value is None else value)
 
 
