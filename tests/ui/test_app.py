@@ -185,6 +185,20 @@ async def test_prompt_history_walks_with_up_and_down(make_app: AppFactory) -> No
         await wait_ready(pilot)
 
 
+async def test_tab_walks_from_the_prompts_to_the_knobs_with_no_stop_on_nothing(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("tab")
+        assert app.focused is app.query_one("#negative", PromptEditor)
+        await pilot.press("tab")
+        assert app.focused is app.query_one("#steps", Slider)  # the panel holding it is none
+        await pilot.press("right")
+        assert app.query_one("#steps", Slider).value == 26
+
+
 async def test_sliders_move_with_arrows_and_take_typed_values(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(140, 42)) as pilot:

@@ -144,7 +144,8 @@ class SweepForm(ModalScreen[SweepRequest | None]):
 
     def compose(self) -> ComposeResult:
         names = {name for _label, name in self._options}
-        with VerticalScroll():
+        with VerticalScroll() as fields:
+            fields.can_focus = False  # no tab stop of its own: it scrolls to the field focused
             yield Label(
                 "Sweep: one image per cell, the editor's knobs as the base", classes="title"
             )

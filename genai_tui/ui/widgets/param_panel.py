@@ -38,8 +38,11 @@ if TYPE_CHECKING:
 SIZE_PRESETS = ("native", "512x512", "512x768", "768x512", "640x640", "768x768", "1024x1024")
 
 
-class ParamPanel(VerticalScroll):
-    """Steps, guidance, seed, size, batch, sampler, clip skip, scoring and LoRA weights."""
+class ParamPanel(VerticalScroll, can_focus=False):
+    """Steps, guidance, seed, size, batch, sampler, clip skip, scoring and LoRA weights.
+
+    Not a stop of its own for tab: a scroll container is one by default, and tab from the
+    negative prompt landed on nothing a user could see (it scrolls to the knob focused)."""
 
     DEFAULT_CSS = """
     ParamPanel { height: auto; max-height: 100%; }
