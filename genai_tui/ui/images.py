@@ -28,10 +28,6 @@ THUMB_PIXELS = 96
 """Longest side of a gallery thumbnail, in pixels."""
 
 FALLBACK_CELL = (10, 20)
-"""A cell's size in pixels where the terminal does not say (often over SSH): textual-image's."""
-
-
-FALLBACK_CELL = (10, 20)
 """A cell's pixels when the terminal does not say (textual-image's own assumption, VT340)."""
 
 
