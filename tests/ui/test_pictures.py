@@ -112,7 +112,7 @@ async def test_preview_frames_repaint_the_picture_without_laying_out_the_screen(
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
         pane = app.query_one(PreviewPane)
-        # The first step shows the progress bar: a layout, once a generation.
+        # The first frame gives the picture its shape: a layout.
         pane.show_step(1, 9, 3.0, (Image.new("RGB", (32, 32), "red"),), "preview: VAE")
         await pilot.pause()
         layouts: list[int] = []
@@ -135,6 +135,52 @@ async def test_preview_frames_repaint_the_picture_without_laying_out_the_screen(
             0,
         )
         assert_drawn_at_shape(picture, (32, 32))
+
+
+async def test_a_batch_lands_in_its_tile_and_the_next_batch_lays_nothing_out(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The finished images take their frames' places, left to right: the pane shows the whole
+    batch, keeps its shape, and the next batch's first step (a key typed then waited 30-40 ms
+    for its layout) and the bar coming and going need no layout pass."""
+    from textual.screen import Screen
+
+    app = make_app(images="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        pane = app.query_one(PreviewPane)
+        picture = app.query_one("#preview-image", Picture)
+
+        def batch(*colours: str) -> tuple[Image.Image, ...]:
+            return tuple(Image.new("RGB", (32, 32), colour) for colour in colours)
+
+        pane.reset_progress()
+        pane.show_step(1, 9, 3.0, batch("red", "red"), "preview: VAE")
+        await pilot.pause()
+        layouts: list[int] = []
+        lay_out = Screen._refresh_layout
+
+        def counted(screen: Screen[None], *args: object, **kwargs: object) -> None:
+            layouts.append(1)
+            lay_out(screen, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        pane.show_step(9, 9, 3.0, batch("red", "red"), "preview: VAE")
+        for colour, name in (("blue", "0001-1.png"), ("lime", "0002-2.png")):
+            pane.show_image(Image.new("RGB", (512, 512), colour), f"saved {name}")
+        await pilot.pause()
+        shown = picture.image
+        assert shown is not None
+        middle = shown.height // 2
+        assert shown.getpixel((shown.width // 4, middle)) == (0, 0, 255)
+        assert shown.getpixel((3 * shown.width // 4, middle)) == (0, 255, 0)
+        assert "saved 0002-2.png" in str(pane.query_one("#preview-status").render())
+        assert_drawn_at_shape(picture, (64, 32))
+        pane.reset_progress()  # the next job starts
+        pane.show_step(1, 9, 3.0, batch("yellow", "yellow"), "preview: VAE")
+        await pilot.pause()
+        assert layouts == []
+        assert_drawn_at_shape(picture, (64, 32))
 
 
 async def test_thumbnails_the_viewer_and_the_picker_keep_the_shape(make_app: AppFactory) -> None:

@@ -58,6 +58,10 @@ class PreviewPane(Vertical):
         super().__init__(id=id)
         self._drawing = drawing
         self.border_title = "Preview"
+        self._batch: list[Image.Image] = []
+        """This batch's pictures as the pane tiles them: its newest frames, each replaced by
+        its finished image as it lands."""
+        self._landed = 0
 
     def on_mount(self) -> None:
         self.reset_progress()
@@ -87,22 +91,27 @@ class PreviewPane(Vertical):
         if label and label != self.border_subtitle:
             # Setting it, even to the same text, repaints the whole pane, picture and all.
             self.border_subtitle = label
-        bar = self.query_one(ProgressBar)
-        bar.display = True
-        bar.update(total=total, progress=step)
+        self.query_one(ProgressBar).update(total=total, progress=step)
         per = f" · {rate:.2f} it/s" if rate else ""
-        # A fixed-size line: no layout pass of the whole screen at every step (that pass cost
-        # a typist tens of ms while generating; bench/daemon_bench.py keys).
-        status = self.query_one("#preview-status", Label)
-        status.update(f"denoising: step {step}/{total}{per}", layout=False)
+        self.show_status(f"denoising: step {step}/{total}{per}")
         if previews:
-            sheet = tile(list(previews), frame_side(previews))
-            show_picture(self.query_one("#preview-image"), sheet)
+            self._batch, self._landed = list(previews), 0
+            self._draw_batch()
 
     def show_image(self, image: Image.Image, caption: str) -> None:
-        """Show a finished image."""
-        show_picture(self.query_one("#preview-image"), image)
-        self.query_one("#preview-status", Label).update(caption)
+        """Show a finished image: in its place in the batch's tile while a batch lands (the
+        pane keeps its shape, and the next batch of that size draws with no layout pass)."""
+        if len(self._batch) > 1 and self._landed < len(self._batch):
+            self._batch[self._landed] = image
+            self._landed += 1
+            self._draw_batch()
+        else:
+            show_picture(self.query_one("#preview-image"), image)
+        self.show_status(caption)
+
+    def _draw_batch(self) -> None:
+        sheet = tile(self._batch, frame_side(tuple(self._batch)))
+        show_picture(self.query_one("#preview-image"), sheet)
 
     def show_mode(self, label: str) -> None:
         """Say how the next previews will be made ("preview: auto")."""
@@ -110,10 +119,13 @@ class PreviewPane(Vertical):
 
     def show_status(self, text: str) -> None:
         """A one-line state: loading, cancelled, failed, idle."""
-        self.query_one("#preview-status", Label).update(text)
+        # A line of fixed size: no layout pass of the whole screen, which at every step cost a
+        # typist tens of ms while generating (bench/daemon_bench.py keys).
+        self.query_one("#preview-status", Label).update(text, layout=False)
 
     def reset_progress(self) -> None:
-        """Hide the bar between jobs (an indeterminate bar would animate, and redraw, forever)."""
-        bar = self.query_one(ProgressBar)
-        bar.update(total=100, progress=0)
-        bar.display = False
+        """An empty bar for a job starting or none running. It stays in the layout: showing it
+        at a job's first step laid the screen out, and a key typed then waited 30-40 ms. (An
+        indeterminate bar would animate, and redraw, forever.)"""
+        self.query_one(ProgressBar).update(total=100, progress=0)
+        self._batch, self._landed = [], 0
