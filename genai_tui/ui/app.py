@@ -22,6 +22,7 @@ from textual.screen import Screen
 
 from genai_tui.ui.collector import CHECK_SECONDS as COLLECT_CHECK_SECONDS
 from genai_tui.ui.collector import Collector
+from genai_tui.ui.frame_timer import tick_on_time
 from genai_tui.ui.graphics import TerminalFacts
 from genai_tui.ui.images import ImageDrawing
 from genai_tui.ui.leaving import (
@@ -83,6 +84,8 @@ class GenaiApp(App[None]):
         """`watchdog`: the real process passes one, armed at every way out (tests run without)."""
         super().__init__(driver_class=TerminalDriver)
         from genai_tui.daemon.jobs import open_jobs
+
+        tick_on_time()  # before any screen's timer runs: a key's echo waits one frame at most
 
         self.options = options
         self._watchdog = watchdog
