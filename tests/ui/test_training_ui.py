@@ -235,6 +235,26 @@ async def test_on_the_demo_model_the_form_starts_from_its_recipe(
         assert form.params().validation_prompts == DEMO_RECIPE.validation_prompts
 
 
+async def test_the_form_opens_at_its_top_and_tab_stops_only_on_fields(
+    make_app: AppFactory,
+) -> None:
+    """The data folder has the keys, the recipe note above it in view; tab and shift+tab go
+    from field to field (the form's own scroll area, which shows no focus, is no stop)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_opened(pilot)
+        screen = await open_training(pilot)
+        await pilot.pause()
+        assert app.focused is screen.query_one("#data-folder", Input)
+        assert screen.query_one(TrainForm).scroll_y == 0  # the note and Resume in view
+        await pilot.press("shift+tab")
+        assert app.focused is screen.query_one("#resume", Select)
+        await pilot.press("shift+tab")
+        assert not isinstance(app.focused, TrainForm)
+        await pilot.press("tab", "tab", "tab")
+        assert app.focused is screen.query_one("#caption-mode", Select)
+
+
 async def test_the_lora_layers_choice_reaches_the_run(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -131,6 +131,10 @@ class TrainingScreen(CheckpointComparing):
         self.query_one("#training-live").border_title = "Run"
         self.refresh_checkpoints()
         self.query_one("#data-folder", Input).focus()
+        # Focusing the field scrolls the form to it, the recipe note and Resume above out of
+        # view (the form is no tab stop, so nothing above it had the focus first): the form
+        # opens at its top.
+        self.call_after_refresh(self.query_one(TrainForm).scroll_home, animate=False)
         waiting, self._waiting = self._waiting or [], None
         for event in waiting:
             self.show_event(event)

@@ -72,6 +72,8 @@ def _help(field: str, extra: str = "") -> Label:
 class TrainForm(VerticalScroll):
     """Everything a training run needs from the user; `params()` turns it into TrainParams."""
 
+    can_focus = False
+
     DEFAULT_CSS = """
     TrainForm { padding: 0 1; }
     TrainForm .help { color: $text-muted; margin-bottom: 1; width: 1fr; }
