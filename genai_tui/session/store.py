@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,10 +35,9 @@ from genai_tui.session.names import IMAGES_DIR, SESSION_FILE, TRASH_DIR
 from genai_tui.session.names import SESSIONS_DIR_ENV as SESSIONS_DIR_ENV
 from genai_tui.session.names import sessions_root as sessions_root
 from genai_tui.session.names import validate_name as validate_name
+from genai_tui.session.numbering import free_trash_path, image_name, next_number
 from genai_tui.session.pngmeta import PngRecordError, replace_png_record, save_png
 from genai_tui.session.sync import locked, merge, stamp
-
-_NUMBERED = re.compile(r"^(\d{4,})-")
 
 
 class SessionStore:
@@ -273,9 +271,9 @@ class SessionStore:
             with self._lock, locked(self.path):
                 self._refresh()
                 (self.path / IMAGES_DIR).mkdir(exist_ok=True)
-                number = self._next_number()
+                number = next_number(self.path, (image.file for image in self._session.images))
                 while True:
-                    name = f"{IMAGES_DIR}/{number:04d}-{seed}.png"
+                    name = image_name(number, seed)
                     fd = claim(self.path / name)
                     if fd is not None:
                         return fd, name
@@ -320,12 +318,7 @@ class SessionStore:
             index = self._index_of(file)
             source = self._image_path(self._session.images[index].file)
             trash = self.path / TRASH_DIR
-            target = trash / source.name
-            # A file of the same name already in the trash (e.g. put back by hand) is kept.
-            count = 1
-            while target.exists():
-                target = trash / f"{source.stem}.{count}{source.suffix}"
-                count += 1
+            target = free_trash_path(trash, source.name)
             if source.exists():
                 try:
                     trash.mkdir(parents=True, exist_ok=True)
@@ -414,22 +407,3 @@ class SessionStore:
         if not path.is_relative_to(self.path.resolve()):
             raise SessionError(f'session "{self._name}": image path {file} is outside the session')
         return path
-
-    def _next_number(self) -> int:
-        # Images being written are seen here by their claimed names in images/.
-        highest = 0
-        for image in self._session.images:
-            highest = max(highest, _number_of(Path(image.file).name))
-        for folder in (self.path / IMAGES_DIR, self.path / TRASH_DIR):
-            try:
-                names = os.listdir(folder)
-            except OSError:
-                continue
-            for file_name in names:
-                highest = max(highest, _number_of(file_name))
-        return highest + 1
-
-
-def _number_of(file_name: str) -> int:
-    match = _NUMBERED.match(file_name)
-    return int(match.group(1)) if match else 0
