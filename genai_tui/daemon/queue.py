@@ -4,20 +4,12 @@ A daemon that dies loses no queued job, and never silently re-runs the one it wa
 next daemon marks that one `interrupted` (recover) and keeps the queued ones. Finished jobs stay
 listable until pruned by age.
 
-Durability: WAL with synchronous=FULL. WAL alone already survives the process being killed
-(even kill -9): a commit has been written to the WAL file, in the OS's cache, before it returns.
-NORMAL would skip the fsync of each commit, so an OS crash or power cut could roll back the last
-jobs whose submit had been acknowledged. Jobs arrive at a person's pace and run for seconds to
-hours, so one fsync per change is a cost nobody notices, and "recorded when submitted" then
-holds across power cuts too.
+Durability and a file that is not a queue: daemon/queue_file.py.
 
 Concurrency: one connection behind a lock, so the daemon's asyncio thread and its worker threads
 may all call it; every change is one `BEGIN IMMEDIATE` transaction, so two workers never claim
 the same job, and a second process (`genai-tui jobs` reading the file) waits up to
-BUSY_SECONDS for a writer instead of failing.
-
-A file that is not a queue, a damaged one, or one from a newer genai-tui is refused with a
-QueueError and never written: the user decides what becomes of it.
+BUSY_SECONDS (daemon/queue_file.py) for a writer instead of failing.
 """
 
 from __future__ import annotations
@@ -33,45 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genai_tui.daemon.queue_errors import QueueError, damaged, refused_newer, sqlite_failed
+from genai_tui.daemon.queue_errors import QueueError, damaged, sqlite_failed
+from genai_tui.daemon.queue_file import FINISHED, QUEUE_FILE, STATES, open_queue_file
 
 __all__ = ["FINISHED", "QUEUE_FILE", "STATES", "JobQueue", "QueueError", "QueuedJob"]
 
-QUEUE_FILE = "queue.sqlite3"
-"""The queue's file name, in the sessions root."""
-
-STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
-FINISHED = ("done", "failed", "cancelled", "interrupted")
-"""The states a job ends in; only these are pruned."""
-
-SCHEMA_VERSION = 1
-"""Kept in PRAGMA user_version; a file with a larger one is refused and left as it is."""
-
-BUSY_SECONDS = 10.0
-"""How long a call waits for another process's write before it gives up."""
-
 INTERRUPTED = "the daemon stopped while it ran"
-
-_SCHEMA = f"""
-CREATE TABLE jobs (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    session_root TEXT NOT NULL,
-    session TEXT,
-    spec TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN {STATES!r}),
-    position INTEGER NOT NULL,
-    device TEXT,
-    submitted REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    summary TEXT NOT NULL DEFAULT '{{}}',
-    error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX jobs_by_state ON jobs (state, position, submitted);
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
 
 _COLUMNS = (
     "id, kind, title, session_root, session, spec, state, position, device, submitted, "
@@ -129,57 +88,7 @@ class JobQueue:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
-        self._db = self._open()
-
-    # -- opening ---------------------------------------------------------------------------
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise sqlite_failed(self.path, "create its folder", e) from e
-        try:
-            # isolation_level=None: no implicit transactions; each change says BEGIN itself.
-            db = sqlite3.connect(
-                self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as e:
-            raise sqlite_failed(self.path, "open it", e) from e
-        try:
-            self._prepare(db)
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        """Check the file before anything writes to it, then switch on WAL and the schema."""
-        try:
-            # Reading the header is the first touch: a file that is not SQLite fails here,
-            # and so far nothing has been written.
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise refused_newer(self.path, version, SCHEMA_VERSION)
-            check = db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise damaged(self.path, _one_line(str(check)))
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
-            if version < SCHEMA_VERSION:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    # Another process may have made the schema while we waited for the lock.
-                    if int(db.execute("PRAGMA user_version").fetchone()[0]) == 0:
-                        for statement in _SCHEMA.split(";"):
-                            if statement.strip():
-                                db.execute(statement)
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-        except sqlite3.Error as e:
-            raise sqlite_failed(self.path, "open it", e) from e
+        self._db = open_queue_file(self.path)
 
     # -- transactions ----------------------------------------------------------------------
 
