@@ -100,14 +100,27 @@ async def test_the_preview_keeps_the_shape_of_a_square_and_a_wide_image(
             assert_drawn_at_shape(app.query_one("#preview-image", Picture), size)
 
 
+def count_layouts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, a 1 in the list returned for each layout pass of the whole screen."""
+    from textual.screen import Screen
+
+    layouts: list[int] = []
+    lay_out = Screen._refresh_layout
+
+    def counted(screen: Screen[None], *args: object, **kwargs: object) -> None:
+        layouts.append(1)
+        lay_out(screen, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    return layouts
+
+
 async def test_preview_frames_repaint_the_picture_without_laying_out_the_screen(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A layout pass of the whole screen per frame was what a typist waited for while
     generating (bench/daemon_bench.py keys); a frame of the same shape needs a repaint only.
     The frames still land: the picture shows the last one."""
-    from textual.screen import Screen
-
     app = make_app(images="halfcell")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
@@ -115,14 +128,7 @@ async def test_preview_frames_repaint_the_picture_without_laying_out_the_screen(
         # The first frame gives the picture its shape: a layout.
         pane.show_step(1, 9, 3.0, (Image.new("RGB", (32, 32), "red"),), "preview: VAE")
         await pilot.pause()
-        layouts: list[int] = []
-        lay_out = Screen._refresh_layout
-
-        def counted(screen: Screen[None], *args: object, **kwargs: object) -> None:
-            layouts.append(1)
-            lay_out(screen, *args, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        layouts = count_layouts(monkeypatch)
         picture = app.query_one("#preview-image", Picture)
         for step, colour in enumerate(("blue", "green", "yellow"), start=2):
             pane.show_step(step, 9, 3.0, (Image.new("RGB", (32, 32), colour),), "preview: VAE")
@@ -143,8 +149,6 @@ async def test_a_batch_lands_in_its_tile_and_the_next_batch_lays_nothing_out(
     """The finished images take their frames' places, left to right: the pane shows the whole
     batch, keeps its shape, and the next batch's first step (a key typed then waited 30-40 ms
     for its layout) and the bar coming and going need no layout pass."""
-    from textual.screen import Screen
-
     app = make_app(images="halfcell")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
@@ -157,14 +161,7 @@ async def test_a_batch_lands_in_its_tile_and_the_next_batch_lays_nothing_out(
         pane.reset_progress()
         pane.show_step(1, 9, 3.0, batch("red", "red"), "preview: VAE")
         await pilot.pause()
-        layouts: list[int] = []
-        lay_out = Screen._refresh_layout
-
-        def counted(screen: Screen[None], *args: object, **kwargs: object) -> None:
-            layouts.append(1)
-            lay_out(screen, *args, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        layouts = count_layouts(monkeypatch)
         pane.show_step(9, 9, 3.0, batch("red", "red"), "preview: VAE")
         for colour, name in (("blue", "0001-1.png"), ("lime", "0002-2.png")):
             pane.show_image(Image.new("RGB", (512, 512), colour), f"saved {name}")
